@@ -1,0 +1,346 @@
+//! One browser `WebSocket` and the state its event listeners share with the futures side.
+//!
+//! The listeners only record what happened (a message, the open, the close) and wake whoever
+//! waits; all decisions are taken in the `poll_*` methods. Listeners are attached before the
+//! socket can open, so nothing the server sends first can be missed.
+
+use crate::handshake::{resolve_url, validate_protocols};
+use crate::listener::EventListener;
+use crate::{validate_close, CloseEvent, ConnectOptions, Error, Message, NORMAL_CLOSURE};
+use gloo_timers::future::TimeoutFuture;
+use js_sys::{ArrayBuffer, Uint8Array};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BinaryType, MessageEvent};
+
+/// How often a writer waiting for `bufferedAmount` to drain looks again: the browser fires no
+/// event when it drains, so polling is the only way to learn it.
+const DRAIN_POLL_MS: u32 = 1;
+
+/// Where the connection is, tracked from the events so the hot paths need no call into
+/// JavaScript to ask the browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadyState {
+    Connecting,
+    Open,
+    Closing,
+    Closed,
+}
+
+/// What the listeners and the futures share.
+struct Shared {
+    ready: ReadyState,
+    incoming: VecDeque<Result<Message, Error>>,
+    close_event: Option<CloseEvent>,
+    /// Whether the reader has been told that the connection ended abnormally.
+    loss_reported: bool,
+    /// The reader, or the connect future before there is one.
+    read_waker: Option<Waker>,
+    /// A writer waiting for the buffer to drain or for the close to finish.
+    write_waker: Option<Waker>,
+}
+
+impl Shared {
+    fn wake_all(&mut self) {
+        if let Some(waker) = self.read_waker.take() {
+            waker.wake();
+        }
+        if let Some(waker) = self.write_waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// The owner of one browser socket. Dropping it closes the socket and removes every listener.
+pub(crate) struct Connection {
+    socket: web_sys::WebSocket,
+    shared: Rc<RefCell<Shared>>,
+    high_water_mark: u64,
+    send_state: RefCell<SendState>,
+    _listeners: [EventListener; 3],
+}
+
+/// What the writer side keeps between calls.
+#[derive(Default)]
+struct SendState {
+    /// An upper bound on `bufferedAmount`: the last value read from the browser plus every
+    /// byte sent since. While it stays under the high-water mark, `poll_ready` needs no call
+    /// into JavaScript.
+    buffered_bound: u64,
+    drain_timer: Option<TimeoutFuture>,
+}
+
+impl Connection {
+    /// Validates the input, creates the socket and attaches the listeners. The socket starts
+    /// connecting at once.
+    pub(crate) fn open(url: &str, options: &ConnectOptions) -> Result<Self, Error> {
+        validate_protocols(&options.protocols)?;
+        let resolved = resolve_url(url)?;
+        let socket = if options.protocols.is_empty() {
+            web_sys::WebSocket::new(&resolved)
+        } else {
+            let offered: js_sys::Array = options
+                .protocols
+                .iter()
+                .map(|protocol| JsValue::from_str(protocol))
+                .collect();
+            web_sys::WebSocket::new_with_str_sequence(&resolved, &offered)
+        }
+        .map_err(|thrown| match crate::error::js_error_parts(&thrown) {
+            (name, reason) if name == "SyntaxError" => Error::InvalidUrl {
+                url: url.to_owned(),
+                reason,
+            },
+            (name, message) => Error::Browser { name, message },
+        })?;
+        socket.set_binary_type(BinaryType::Arraybuffer);
+
+        let shared = Rc::new(RefCell::new(Shared {
+            ready: ReadyState::Connecting,
+            incoming: VecDeque::new(),
+            close_event: None,
+            loss_reported: false,
+            read_waker: None,
+            write_waker: None,
+        }));
+        let listeners = match attach_listeners(&socket, &shared) {
+            Ok(listeners) => listeners,
+            Err(thrown) => {
+                let _ = socket.close();
+                return Err(Error::from_js(&thrown));
+            }
+        };
+        Ok(Connection {
+            socket,
+            shared,
+            high_water_mark: u64::from(options.high_water_mark),
+            send_state: RefCell::new(SendState::default()),
+            _listeners: listeners,
+        })
+    }
+
+    pub(crate) fn socket(&self) -> &web_sys::WebSocket {
+        &self.socket
+    }
+
+    pub(crate) fn ready_state(&self) -> ReadyState {
+        self.shared.borrow().ready
+    }
+
+    pub(crate) fn close_event(&self) -> Option<CloseEvent> {
+        self.shared.borrow().close_event.clone()
+    }
+
+    /// Ready once the socket has opened, or with the close event if it closed first.
+    pub(crate) fn poll_opened(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut shared = self.shared.borrow_mut();
+        match shared.ready {
+            ReadyState::Open => Poll::Ready(Ok(())),
+            ReadyState::Connecting => {
+                shared.read_waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            ReadyState::Closing | ReadyState::Closed => Poll::Ready(Err(Error::ConnectFailed(
+                shared.close_event.clone().unwrap_or(CloseEvent {
+                    code: 1006,
+                    reason: String::new(),
+                    was_clean: false,
+                }),
+            ))),
+        }
+    }
+
+    /// The next message; after the last one, an error if the connection ended abnormally,
+    /// then the end of the stream.
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+        let mut shared = self.shared.borrow_mut();
+        if let Some(item) = shared.incoming.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if shared.ready != ReadyState::Closed {
+            shared.read_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        match shared.close_event.clone() {
+            Some(event) if !event.was_clean && !shared.loss_reported => {
+                shared.loss_reported = true;
+                Poll::Ready(Some(Err(Error::ConnectionLost(event))))
+            }
+            _ => Poll::Ready(None),
+        }
+    }
+
+    /// Whether the stream has ended: closed, every message taken, any loss reported.
+    pub(crate) fn is_terminated(&self) -> bool {
+        let shared = self.shared.borrow();
+        shared.ready == ReadyState::Closed
+            && shared.incoming.is_empty()
+            && (shared.loss_reported
+                || shared
+                    .close_event
+                    .as_ref()
+                    .is_none_or(|event| event.was_clean))
+    }
+
+    /// Ready to send once the browser's buffer is at or below the high-water mark; an error
+    /// once the connection is closing or closed, so a writer never waits on a dead socket.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut send = self.send_state.borrow_mut();
+        loop {
+            if self.ready_state() != ReadyState::Open {
+                send.drain_timer = None;
+                return Poll::Ready(Err(Error::Closed));
+            }
+            if send.buffered_bound <= self.high_water_mark {
+                return Poll::Ready(Ok(()));
+            }
+            send.buffered_bound = u64::from(self.socket.buffered_amount());
+            if send.buffered_bound <= self.high_water_mark {
+                send.drain_timer = None;
+                return Poll::Ready(Ok(()));
+            }
+            // Woken by whichever comes first: the next drain check or the close event.
+            self.shared.borrow_mut().write_waker = Some(cx.waker().clone());
+            let timer = send
+                .drain_timer
+                .get_or_insert_with(|| TimeoutFuture::new(DRAIN_POLL_MS));
+            match Pin::new(timer).poll(cx) {
+                Poll::Ready(()) => send.drain_timer = None,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Hands one message to the browser.
+    pub(crate) fn start_send(&self, message: &Message) -> Result<(), Error> {
+        if self.ready_state() != ReadyState::Open {
+            return Err(Error::Closed);
+        }
+        match message {
+            Message::Text(text) => self.socket.send_with_str(text),
+            Message::Binary(bytes) => self.socket.send_with_u8_array(bytes),
+        }
+        .map_err(|thrown| Error::from_js(&thrown))?;
+        self.send_state.borrow_mut().buffered_bound += message.len() as u64;
+        Ok(())
+    }
+
+    /// What was sent is in the browser's hands; it only fails if the connection closed with
+    /// bytes still unsent, which means they are lost.
+    pub(crate) fn poll_flush(&self) -> Poll<Result<(), Error>> {
+        if self.ready_state() == ReadyState::Closed && self.socket.buffered_amount() > 0 {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Starts a normal close if none is under way, then waits for the close event.
+    pub(crate) fn poll_close(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if matches!(
+            self.ready_state(),
+            ReadyState::Connecting | ReadyState::Open
+        ) {
+            self.close(NORMAL_CLOSURE, "")?;
+        }
+        let mut shared = self.shared.borrow_mut();
+        if shared.ready == ReadyState::Closed {
+            return Poll::Ready(Ok(()));
+        }
+        shared.write_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// Starts the closing handshake with a checked code and reason. Closing a connection
+    /// that is already closing or closed does nothing, as in the browser.
+    pub(crate) fn close(&self, code: u16, reason: &str) -> Result<(), Error> {
+        validate_close(code, reason)?;
+        if matches!(self.ready_state(), ReadyState::Closing | ReadyState::Closed) {
+            return Ok(());
+        }
+        self.socket
+            .close_with_code_and_reason(code, reason)
+            .map_err(|thrown| Error::from_js(&thrown))?;
+        self.shared.borrow_mut().ready = ReadyState::Closing;
+        Ok(())
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // The listeners go with the fields; the socket has to be told. Errors cannot be
+        // reported from a Drop, and closing an open socket with a valid code does not throw.
+        let _ = match self.ready_state() {
+            ReadyState::Connecting => self.socket.close(),
+            ReadyState::Open => self.socket.close_with_code(NORMAL_CLOSURE),
+            ReadyState::Closing | ReadyState::Closed => Ok(()),
+        };
+    }
+}
+
+fn attach_listeners(
+    socket: &web_sys::WebSocket,
+    shared: &Rc<RefCell<Shared>>,
+) -> Result<[EventListener; 3], JsValue> {
+    let on_open = {
+        let shared = Rc::clone(shared);
+        EventListener::new(socket, "open", move |_: web_sys::Event| {
+            let mut shared = shared.borrow_mut();
+            if shared.ready == ReadyState::Connecting {
+                shared.ready = ReadyState::Open;
+            }
+            let waker = shared.read_waker.take();
+            drop(shared);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        })?
+    };
+    let on_message = {
+        let shared = Rc::clone(shared);
+        EventListener::new(socket, "message", move |event: MessageEvent| {
+            let item = message_from_data(event.data());
+            let mut shared = shared.borrow_mut();
+            shared.incoming.push_back(item);
+            let waker = shared.read_waker.take();
+            drop(shared);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        })?
+    };
+    let on_close = {
+        let shared = Rc::clone(shared);
+        EventListener::new(socket, "close", move |event: web_sys::CloseEvent| {
+            let mut shared = shared.borrow_mut();
+            shared.ready = ReadyState::Closed;
+            shared.close_event = Some(CloseEvent {
+                code: event.code(),
+                reason: event.reason(),
+                was_clean: event.was_clean(),
+            });
+            shared.wake_all();
+        })?
+    };
+    Ok([on_open, on_message, on_close])
+}
+
+/// Copies a message event's data into Rust, once. Text arrives as a JS string, binary as an
+/// `ArrayBuffer` (the socket's `binaryType` is always `arraybuffer`); anything else is
+/// reported rather than dropped.
+fn message_from_data(data: JsValue) -> Result<Message, Error> {
+    if let Some(text) = data.as_string() {
+        return Ok(Message::Text(text));
+    }
+    if data.is_instance_of::<ArrayBuffer>() {
+        return Ok(Message::Binary(Uint8Array::new(&data).to_vec()));
+    }
+    Err(Error::Browser {
+        name: "TypeError".to_owned(),
+        message: format!("a message arrived as {data:?}, neither text nor an ArrayBuffer"),
+    })
+}

@@ -1,0 +1,99 @@
+//! How a single connection is set up.
+
+use std::time::Duration;
+
+/// The default [`ConnectOptions::high_water_mark`]: 1 MiB.
+pub const DEFAULT_HIGH_WATER_MARK: u32 = 1 << 20;
+
+/// Options for [`WebSocket::connect_with`](crate::WebSocket::connect_with).
+///
+/// ```
+/// use resocket::ConnectOptions;
+/// use std::time::Duration;
+///
+/// let options = ConnectOptions::default()
+///     .protocol("chat.v2")
+///     .high_water_mark(256 * 1024)
+///     .connect_timeout(Duration::from_secs(10));
+/// assert_eq!(options.protocols, ["chat.v2"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// Subprotocols to offer, in order of preference. Default: none.
+    pub protocols: Vec<String>,
+    /// Bytes the browser may hold unsent (its `bufferedAmount`) before the `Sink` stops
+    /// accepting messages; sending resumes once it drains below. Default:
+    /// [`DEFAULT_HIGH_WATER_MARK`] (1 MiB).
+    pub high_water_mark: u32,
+    /// How long the opening handshake may take before the attempt is abandoned with
+    /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout). Default: `None`, leaving it
+    /// to the browser, which may wait minutes for a server that accepts TCP but never answers.
+    pub connect_timeout: Option<Duration>,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            protocols: Vec::new(),
+            high_water_mark: DEFAULT_HIGH_WATER_MARK,
+            connect_timeout: None,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// Adds one subprotocol to offer, after those already added.
+    pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
+        self.protocols.push(protocol.into());
+        self
+    }
+
+    /// Replaces the subprotocols to offer.
+    pub fn protocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the send high-water mark in bytes.
+    pub fn high_water_mark(mut self, bytes: u32) -> Self {
+        self.high_water_mark = bytes;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let options = ConnectOptions::default();
+        assert!(options.protocols.is_empty());
+        assert_eq!(options.high_water_mark, 1 << 20);
+        assert_eq!(options.connect_timeout, None);
+    }
+
+    #[test]
+    fn setters_chain() {
+        let options = ConnectOptions::default()
+            .protocol("a")
+            .protocol("b")
+            .high_water_mark(10)
+            .connect_timeout(Duration::from_millis(5));
+        assert_eq!(options.protocols, ["a", "b"]);
+        assert_eq!(options.high_water_mark, 10);
+        assert_eq!(options.connect_timeout, Some(Duration::from_millis(5)));
+        assert_eq!(ConnectOptions::default().protocols(["x"]).protocols, ["x"]);
+    }
+}

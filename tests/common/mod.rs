@@ -1,0 +1,106 @@
+//! Helpers shared by the browser tests: where the test server is, how to ask it to misbehave,
+//! and how to wait without hanging forever.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::future::Future;
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+
+/// The test server's base address (`ws://127.0.0.1:PORT`), baked in at compile time by
+/// scripts/test, which starts the server on a free port first.
+pub fn server() -> &'static str {
+    match option_env!("RESOCKET_TEST_SERVER") {
+        Some(address) => address,
+        None => panic!("RESOCKET_TEST_SERVER is unset: run the browser tests with scripts/test"),
+    }
+}
+
+/// The URL of a route on the test server, such as `url("/echo")`.
+pub fn url(route: &str) -> String {
+    format!("{}{route}", server())
+}
+
+/// A port on 127.0.0.1 where nothing listens, found free by scripts/test.
+pub fn closed_port() -> u16 {
+    match option_env!("RESOCKET_TEST_CLOSED_PORT").map(str::parse) {
+        Some(Ok(port)) => port,
+        _ => panic!("RESOCKET_TEST_CLOSED_PORT is unset: run the browser tests with scripts/test"),
+    }
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function http_get(url) {
+  return fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.text();
+  });
+}
+
+// Counts listeners on WebSocket objects as the browser sees them, independently of the
+// library's own bookkeeping: every addEventListener minus every removeEventListener.
+export function install_listener_counter() {
+  if (globalThis.__resocketListeners !== undefined) return;
+  globalThis.__resocketListeners = 0;
+  const proto = EventTarget.prototype;
+  const add = proto.addEventListener;
+  const remove = proto.removeEventListener;
+  proto.addEventListener = function (...args) {
+    if (this instanceof WebSocket) globalThis.__resocketListeners += 1;
+    return add.apply(this, args);
+  };
+  proto.removeEventListener = function (...args) {
+    if (this instanceof WebSocket) globalThis.__resocketListeners -= 1;
+    return remove.apply(this, args);
+  };
+}
+
+export function browser_listener_count() {
+  return globalThis.__resocketListeners ?? 0;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn http_get(url: &str) -> Result<JsValue, JsValue>;
+
+    /// Starts counting listeners on WebSocket objects (idempotent).
+    pub fn install_listener_counter();
+
+    /// Listeners added to WebSocket objects minus those removed, since the counter was installed.
+    pub fn browser_listener_count() -> i32;
+}
+
+/// Calls a control route of the test server (`/control/...`) and returns its answer.
+pub async fn control(path_and_query: &str) -> String {
+    let address = format!(
+        "{}{path_and_query}",
+        server().replacen("ws://", "http://", 1)
+    );
+    match http_get(&address).await {
+        Ok(text) => text.as_string().unwrap_or_default(),
+        Err(error) => panic!("control request {address} failed: {error:?}"),
+    }
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep(ms: u64) {
+    gloo_timers::future::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Runs `future`, failing the test if it takes longer than `seconds`.
+pub async fn within<F: Future>(seconds: u64, what: &str, future: F) -> F::Output {
+    use futures::future::{select, Either};
+    let deadline = gloo_timers::future::sleep(Duration::from_secs(seconds));
+    match select(std::pin::pin!(future), std::pin::pin!(deadline)).await {
+        Either::Left((output, _)) => output,
+        Either::Right(_) => panic!("{what} did not finish within {seconds} s"),
+    }
+}
+
+/// The size of wasm linear memory in bytes. It never shrinks, so growth is what a leak shows.
+pub fn wasm_memory_bytes() -> u32 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    memory
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+}
