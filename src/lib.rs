@@ -14,3 +14,14 @@ pub use error::Error;
 pub use listener::live_listeners;
 pub use message::Message;
 pub use socket::{Closer, ConnectOptions, Reader, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK};
+
+// pure reconnect core
+mod backoff;
+mod queue;
+pub mod reconnect;
+
+pub use backoff::{Backoff, BackoffSchedule, Jitter, MAX_TIMER_DELAY};
+pub use queue::{Overflow, Pushed, QueueLimits, SendQueue};
+pub use reconnect::{
+    default_should_reconnect, Event, GiveUpReason, Heartbeat, ReconnectOptions, Reconnecting, State,
+};

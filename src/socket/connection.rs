@@ -72,6 +72,9 @@ struct SendState {
     /// byte sent since. While it stays under the high-water mark, `poll_ready` needs no call
     /// into JavaScript.
     buffered_bound: u64,
+    /// Every byte handed to the browser on this connection, so a caller can tell how much a
+    /// piece of code it does not control (an open hook) wrote.
+    bytes_sent: u64,
     drain_timer: Option<TimeoutFuture>,
 }
 
@@ -226,8 +229,20 @@ impl Connection {
             Message::Binary(bytes) => self.socket.send_with_u8_array(bytes),
         }
         .map_err(|thrown| Error::from_js(&thrown))?;
-        self.send_state.borrow_mut().buffered_bound += message.len() as u64;
+        let mut send = self.send_state.borrow_mut();
+        send.buffered_bound += message.len() as u64;
+        send.bytes_sent += message.len() as u64;
         Ok(())
+    }
+
+    /// Every byte handed to the browser so far.
+    pub(crate) fn bytes_sent(&self) -> u64 {
+        self.send_state.borrow().bytes_sent
+    }
+
+    /// Wakes `cx` when the close event arrives, for an owner that reads no more messages.
+    pub(crate) fn register_close_waker(&self, cx: &mut Context<'_>) {
+        self.shared.borrow_mut().read_waker = Some(cx.waker().clone());
     }
 
     /// What was sent is in the browser's hands; it only fails if the connection closed with

@@ -186,6 +186,10 @@ impl Reader {
 }
 
 impl Writer {
+    pub(crate) fn from_connection(connection: Rc<Connection>) -> Self {
+        Writer { connection }
+    }
+
     /// Starts the closing handshake; see [`WebSocket::close`].
     ///
     /// # Errors

@@ -1,0 +1,871 @@
+//! The reconnecting client's supervisor as a pure state machine: inputs in, actions out, no
+//! clock, no socket, no JavaScript. See the [module documentation](super) for how a driver
+//! runs it.
+
+use super::in_flight::InFlight;
+use crate::backoff::{check_timer, invalid, Backoff, BackoffSchedule};
+use crate::queue::{Pushed, QueueLimits, SendQueue};
+use crate::{validate_close, CloseEvent, Error, Message};
+use std::fmt;
+use std::time::Duration;
+
+/// The close code the client sends when it gives up on a connection by itself: connect
+/// timeout, heartbeat timeout, failed open hook. It is in the range reserved for
+/// applications, the only one besides 1000 a browser may send.
+pub const CLIENT_CLOSE_CODE: u16 = 4000;
+
+/// The close code sent when [`Input::Reconnect`] replaces a connection: nothing went wrong.
+pub const RECONNECT_CLOSE_CODE: u16 = 1000;
+
+const CONNECT_TIMEOUT_REASON: &str = "connect timeout";
+const OPEN_HOOK_TIMEOUT_REASON: &str = "open hook timeout";
+const OPEN_HOOK_FAILED_REASON: &str = "open hook failed";
+const HEARTBEAT_TIMEOUT_REASON: &str = "heartbeat timeout";
+const RECONNECT_REASON: &str = "reconnect requested";
+
+/// Application-level heartbeat settings. Browsers cannot send WebSocket ping frames, so the
+/// heartbeat is an ordinary message the server must answer; any message received counts as
+/// an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Heartbeat {
+    /// How long the connection may stay quiet before a ping is sent: the time from opening,
+    /// or from the last answer, to the next ping.
+    pub interval: Duration,
+    /// How long to wait for any message after a ping before the connection is declared
+    /// dead and replaced. A dead connection is therefore noticed at most
+    /// `interval + timeout` after the last sign of life.
+    pub timeout: Duration,
+}
+
+impl Heartbeat {
+    /// A heartbeat that pings after `interval` of quiet and gives up `timeout` later.
+    pub fn new(interval: Duration, timeout: Duration) -> Self {
+        Heartbeat { interval, timeout }
+    }
+}
+
+/// Everything the supervisor needs to know, none of it about JavaScript.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MachineConfig {
+    /// The reconnection schedule. Default: [`Backoff::default`].
+    pub backoff: Backoff,
+    /// Bounds of the queue that holds messages sent while down. Default:
+    /// [`QueueLimits::default`].
+    pub queue: QueueLimits,
+    /// How long an attempt may take from creating the socket to being ready for messages
+    /// (the opening handshake and, if there is one, the open hook) before it is abandoned
+    /// and counted as failed. Browsers themselves may wait minutes for a stalled handshake.
+    /// Default: 10 s.
+    pub connect_timeout: Option<Duration>,
+    /// Pings that detect a connection that died without a close. Default: `None`, because
+    /// it needs a server that answers.
+    pub heartbeat: Option<Heartbeat>,
+    /// Whether an open hook runs after each open, before queued messages are sent (so an
+    /// authentication message goes first). Default: `false`.
+    pub has_open_hook: bool,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        MachineConfig {
+            backoff: Backoff::default(),
+            queue: QueueLimits::default(),
+            connect_timeout: Some(Duration::from_secs(10)),
+            heartbeat: None,
+            has_open_hook: false,
+        }
+    }
+}
+
+impl MachineConfig {
+    /// Sets [`backoff`](#structfield.backoff).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Sets [`queue`](#structfield.queue).
+    pub fn queue(mut self, limits: QueueLimits) -> Self {
+        self.queue = limits;
+        self
+    }
+
+    /// Sets [`connect_timeout`](#structfield.connect_timeout).
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`heartbeat`](#structfield.heartbeat).
+    pub fn heartbeat(mut self, heartbeat: Option<Heartbeat>) -> Self {
+        self.heartbeat = heartbeat;
+        self
+    }
+
+    /// Sets [`has_open_hook`](#structfield.has_open_hook).
+    pub fn has_open_hook(mut self, has_open_hook: bool) -> Self {
+        self.has_open_hook = has_open_hook;
+        self
+    }
+
+    /// Checks every setting, the backoff's included.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] naming the first wrong setting: see [`Backoff::validate`];
+    /// besides, a zero timeout or heartbeat interval, or one longer than a browser timer
+    /// can wait ([`MAX_TIMER_DELAY`](crate::MAX_TIMER_DELAY)).
+    pub fn validate(&self) -> Result<(), Error> {
+        self.backoff.validate()?;
+        if let Some(timeout) = self.connect_timeout {
+            check_positive_timer("connect_timeout", timeout)?;
+        }
+        if let Some(heartbeat) = self.heartbeat {
+            check_positive_timer("heartbeat.interval", heartbeat.interval)?;
+            check_positive_timer("heartbeat.timeout", heartbeat.timeout)?;
+        }
+        Ok(())
+    }
+}
+
+fn check_positive_timer(option: &'static str, duration: Duration) -> Result<(), Error> {
+    if duration.is_zero() {
+        return Err(invalid(option, "must be above zero".to_owned()));
+    }
+    check_timer(option, duration)
+}
+
+/// Where the client is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum State {
+    /// Not started yet: sends are queued.
+    Idle,
+    /// A socket is being opened. `attempt` counts retries since the last reset: 0 for the
+    /// first connection and for one asked for by `reconnect()`.
+    Connecting {
+        /// Retries made since the last reset.
+        attempt: u32,
+    },
+    /// The socket is open and the open hook is running; sends are queued behind it.
+    OpenHook {
+        /// Retries made since the last reset.
+        attempt: u32,
+    },
+    /// Connected and ready: sends go straight to the socket.
+    Open,
+    /// Waiting out a backoff delay before the next attempt; sends are queued.
+    Waiting {
+        /// The retry that will be made when the delay ends.
+        attempt: u32,
+        /// The delay being waited out.
+        delay: Duration,
+    },
+    /// The browser is offline: no attempt is made until it is online again; sends are
+    /// queued.
+    Paused {
+        /// The retry that will be made when the browser is online.
+        attempt: u32,
+    },
+    /// Closed for good by `close()`. Sends are refused; nothing reconnects.
+    Closed,
+    /// Stopped reconnecting: the retry limit was reached, or a close was not worth
+    /// retrying. Sends are refused; the queue is kept for `close()` to hand back, or for
+    /// `reconnect()`, which starts again.
+    GaveUp,
+}
+
+/// Why the client stopped reconnecting.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum GiveUpReason {
+    /// [`Backoff::max_retries`](Backoff#structfield.max_retries) retries in a row failed.
+    RetriesExhausted {
+        /// How many retries were made.
+        retries: u32,
+    },
+    /// The connection closed in a way the reconnect policy (the default by close code, or
+    /// the user's predicate) said not to retry.
+    NotRetryable(CloseEvent),
+}
+
+impl fmt::Display for GiveUpReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GiveUpReason::RetriesExhausted { retries } => {
+                write!(f, "gave up after {retries} failed retries")
+            }
+            GiveUpReason::NotRetryable(event) => {
+                write!(
+                    f,
+                    "the connection closed ({event}) and the policy says not to retry"
+                )
+            }
+        }
+    }
+}
+
+/// What the client tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A connection is open and ready: the open hook, if any, has finished, and everything
+    /// queued while down has been handed to the socket.
+    Open {
+        /// Retries it took since the last reset (0: at the first try).
+        attempt: u32,
+        /// The subprotocol the server chose; empty if none.
+        protocol: String,
+    },
+    /// A connection or connection attempt ended. For closes the browser reported, this is
+    /// its event. For sockets the client abandoned by itself (timeouts, a failed open hook,
+    /// `reconnect()`), it is made up at once, without waiting for the browser: the code
+    /// and reason the client sent ([`CLIENT_CLOSE_CODE`] with "connect timeout", "open hook
+    /// timeout", "open hook failed" or "heartbeat timeout"; [`RECONNECT_CLOSE_CODE`] with
+    /// "reconnect requested"), and `was_clean: false`.
+    Closed(CloseEvent),
+    /// The next attempt is scheduled after `delay`. An immediate attempt (after `online`,
+    /// `visible` or `reconnect()`) is not announced.
+    Reconnecting {
+        /// The retry that will be made, counted since the last reset.
+        attempt: u32,
+        /// How long until it is made.
+        delay: Duration,
+    },
+    /// No more attempts will be made; see [`State::GaveUp`].
+    GaveUp {
+        /// Why.
+        reason: GiveUpReason,
+    },
+    /// The queue was full under [`Overflow::DropOldest`](crate::Overflow::DropOldest): these
+    /// messages, oldest first, were dropped to make room and will never be sent.
+    Dropped(Vec<Message>),
+    /// After `close()`, the socket it closed reported these messages, oldest first, still
+    /// inside the browser: they were never sent whole. They complete what `close()` handed
+    /// back.
+    Unsent(Vec<Message>),
+    /// A message from the server. The machine never emits it; the browser driver does, for
+    /// every message that is not a heartbeat answer.
+    Message(Message),
+    /// Something arrived that could not be read as a message; the connection goes on.
+    /// The machine never emits it; the browser driver does.
+    Error(Error),
+}
+
+/// The timers the supervisor uses. At most one of each kind is pending at any time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// The backoff delay before the next attempt.
+    Backoff,
+    /// The limit on an attempt's handshake and open hook.
+    ConnectTimeout,
+    /// Quiet time before the next heartbeat ping.
+    Heartbeat,
+    /// The wait for an answer to a ping.
+    PongTimeout,
+    /// The time after which an open connection counts as stable and the backoff starts
+    /// again from the beginning.
+    Stable,
+}
+
+impl Timer {
+    const ALL: [Timer; 5] = [
+        Timer::Backoff,
+        Timer::ConnectTimeout,
+        Timer::Heartbeat,
+        Timer::PongTimeout,
+        Timer::Stable,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Something that happened, for the machine to react to. Inputs about a socket carry its id
+/// and are ignored when the id is not the current socket's, so a late event from a replaced
+/// socket cannot act twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Input {
+    /// Start connecting. Only the first `Start` counts.
+    Start,
+    /// The socket's `open` event fired.
+    Opened {
+        /// The socket.
+        id: u64,
+        /// Its `protocol` property.
+        protocol: String,
+    },
+    /// The open hook started by [`Action::RunOpenHook`] finished.
+    OpenHookDone {
+        /// The socket it ran for.
+        id: u64,
+        /// Whether it succeeded. A failure abandons the connection and counts as a failed
+        /// attempt.
+        ok: bool,
+    },
+    /// The socket's `close` event fired, whether or not it ever opened. Feed it once per
+    /// socket, from `close` only (never from `error`, which browsers fire just before
+    /// `close` for the same failure).
+    SocketClosed {
+        /// The socket.
+        id: u64,
+        /// The event, as the browser reported it.
+        event: CloseEvent,
+        /// Whether to retry, as decided by the user's predicate, or else by
+        /// [`default_should_reconnect`](super::default_should_reconnect).
+        reconnect: bool,
+        /// The socket's `bufferedAmount` read in the `close` handler: the bytes it never
+        /// sent. The messages they belong to are queued again, ahead of the rest.
+        unsent_bytes: u64,
+    },
+    /// A timer started by [`Action::StartTimer`] fired.
+    TimerFired {
+        /// Which one.
+        timer: Timer,
+        /// The current socket's `bufferedAmount` (0 if there is none). Used when a
+        /// heartbeat timeout abandons the connection: the messages those bytes belong to
+        /// are queued again.
+        buffered_amount: u64,
+    },
+    /// The socket received a message (of any kind, pong or not: anything proves the
+    /// connection is alive). Cheap: it produces no action unless a pong is awaited.
+    MessageReceived {
+        /// The socket.
+        id: u64,
+    },
+    /// The user asked to reconnect now: the current socket, if any, is closed and a new
+    /// attempt starts at once (or when back online), with the backoff reset. Before
+    /// [`Input::Start`] or after giving up, this starts the client; after `close()` it does
+    /// nothing.
+    Reconnect,
+    /// The browser went online (`online` event).
+    Online,
+    /// The browser went offline (`offline` event, or `navigator.onLine` false at start). A
+    /// pending backoff delay is dropped and no attempt starts until [`Input::Online`]; a
+    /// socket already open or opening is left alone, since `navigator.onLine` is only a hint
+    /// (a local server can still be reached).
+    Offline,
+    /// The page became visible (`visibilitychange` with `document.visibilityState ==
+    /// "visible"`): a pending backoff delay is cut short.
+    Visible,
+}
+
+/// Something the driver must do, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Create a socket for this id: resolve the URL (the URL provider is called here, once
+    /// per attempt), `new WebSocket(url, protocols)`, listeners attached before returning.
+    /// Never emitted while another socket is alive.
+    Connect {
+        /// The new socket's id. Ids only grow.
+        id: u64,
+        /// Retries since the last reset.
+        attempt: u32,
+    },
+    /// Close this socket with `close(code, reason)` and stop treating it as current. Its
+    /// later events may still be fed (they are ignored, except after `close()`).
+    CloseSocket {
+        /// The socket.
+        id: u64,
+        /// The code to send.
+        code: u16,
+        /// The reason to send.
+        reason: String,
+    },
+    /// Send `message` on socket `id` with `send()`, then hand it back with
+    /// [`Machine::record_sent`] so the in-flight ledger can re-queue it if the connection
+    /// dies before it leaves the browser.
+    Transmit {
+        /// The socket.
+        id: u64,
+        /// The message, moved out of the machine: nothing is copied.
+        message: Message,
+    },
+    /// Send the heartbeat ping on socket `id`, then report its size with
+    /// [`Machine::record_other`].
+    SendPing {
+        /// The socket.
+        id: u64,
+    },
+    /// Run the open hook for socket `id`, then feed [`Input::OpenHookDone`]. Whatever the
+    /// hook writes to the socket must be reported with [`Machine::record_other`].
+    RunOpenHook {
+        /// The socket.
+        id: u64,
+    },
+    /// Start `timer` to fire after `after`. Never emitted while a timer of that kind is
+    /// pending.
+    StartTimer {
+        /// Which timer.
+        timer: Timer,
+        /// When it fires.
+        after: Duration,
+    },
+    /// Cancel the pending `timer`.
+    CancelTimer(Timer),
+    /// Tell the user.
+    Emit(Event),
+}
+
+/// The reconnecting client's supervisor. See the [module documentation](super) for the
+/// driver's side of the contract.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    config: MachineConfig,
+    schedule: BackoffSchedule,
+    queue: SendQueue,
+    in_flight: InFlight,
+    state: State,
+    /// The socket alive now, if any: set by `Connect`, cleared by its close or abandonment.
+    socket: Option<u64>,
+    /// The socket `close()` closed, whose `close` event is still to be forwarded.
+    closing: Option<u64>,
+    next_id: u64,
+    online: bool,
+    pending: [bool; Timer::ALL.len()],
+    /// The negotiated subprotocol, held while the open hook runs.
+    protocol: String,
+}
+
+impl Machine {
+    /// A machine in [`State::Idle`], assuming the browser is online; feed
+    /// [`Input::Offline`] before [`Input::Start`] if it is not. `seed` drives the backoff
+    /// jitter: give every client a different one (in the browser, from `Math.random()`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] if [`MachineConfig::validate`] refuses the configuration.
+    pub fn new(config: MachineConfig, seed: u64) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(Machine {
+            schedule: BackoffSchedule::with_seed(config.backoff.clone(), seed),
+            queue: SendQueue::new(config.queue),
+            config,
+            in_flight: InFlight::new(),
+            state: State::Idle,
+            socket: None,
+            closing: None,
+            next_id: 1,
+            online: true,
+            pending: [false; Timer::ALL.len()],
+            protocol: String::new(),
+        })
+    }
+
+    /// Reacts to `input`, appending the actions it calls for to `out` (which is not
+    /// cleared, so one buffer can be reused without allocating).
+    pub fn handle(&mut self, input: Input, out: &mut Vec<Action>) {
+        match input {
+            Input::Start => {
+                if self.state == State::Idle {
+                    self.connect(0, out);
+                }
+            }
+            Input::Opened { id, protocol } => self.opened(id, protocol, out),
+            Input::OpenHookDone { id, ok } => self.open_hook_done(id, ok, out),
+            Input::SocketClosed {
+                id,
+                event,
+                reconnect,
+                unsent_bytes,
+            } => self.socket_closed(id, event, reconnect, unsent_bytes, out),
+            Input::TimerFired {
+                timer,
+                buffered_amount,
+            } => self.timer_fired(timer, buffered_amount, out),
+            Input::MessageReceived { id } => {
+                if self.socket == Some(id) && self.pending[Timer::PongTimeout.index()] {
+                    self.cancel_timer(Timer::PongTimeout, out);
+                    if let Some(heartbeat) = self.config.heartbeat {
+                        self.start_timer(Timer::Heartbeat, heartbeat.interval, out);
+                    }
+                }
+            }
+            Input::Reconnect => self.reconnect(out),
+            Input::Online => {
+                self.online = true;
+                if let State::Paused { attempt } | State::Waiting { attempt, .. } = self.state {
+                    self.cancel_timer(Timer::Backoff, out);
+                    self.connect(attempt, out);
+                }
+            }
+            Input::Offline => {
+                self.online = false;
+                if let State::Waiting { attempt, .. } = self.state {
+                    self.cancel_timer(Timer::Backoff, out);
+                    self.state = State::Paused { attempt };
+                }
+            }
+            Input::Visible => {
+                if let State::Waiting { attempt, .. } = self.state {
+                    self.cancel_timer(Timer::Backoff, out);
+                    self.connect(attempt, out);
+                }
+            }
+        }
+    }
+
+    /// Sends `message` if connected and ready ([`Action::Transmit`]), else queues it for
+    /// the next connection. Under [`Overflow::DropOldest`](crate::Overflow::DropOldest) the
+    /// messages dropped to make room are reported with [`Event::Dropped`].
+    ///
+    /// # Errors
+    ///
+    /// The message is handed back inside the error:
+    /// - [`Error::ClosedForGood`] after `close()` or after giving up;
+    /// - [`Error::QueueFull`] or [`Error::MessageTooLarge`] if it had to be queued and the
+    ///   queue refused it.
+    pub fn send(&mut self, message: Message, out: &mut Vec<Action>) -> Result<(), Error> {
+        match (self.state, self.socket) {
+            (State::Closed | State::GaveUp, _) => Err(Error::ClosedForGood { message }),
+            (State::Open, Some(id)) => {
+                out.push(Action::Transmit { id, message });
+                Ok(())
+            }
+            _ => {
+                if let Pushed::DroppedOldest(dropped) = self.queue.push(message)? {
+                    out.push(Action::Emit(Event::Dropped(dropped)));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Closes for good: cancels every timer, closes the socket if one is alive (its
+    /// `close` event, if fed, is forwarded as [`Event::Closed`], preceded by
+    /// [`Event::Unsent`] for messages it never sent), and returns every queued message,
+    /// oldest first. Closing again returns nothing and does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCloseCode`] or [`Error::CloseReasonTooLong`] (see
+    /// [`validate_close`]); nothing is changed then.
+    pub fn close(
+        &mut self,
+        code: u16,
+        reason: &str,
+        out: &mut Vec<Action>,
+    ) -> Result<Vec<Message>, Error> {
+        validate_close(code, reason)?;
+        if self.state == State::Closed {
+            return Ok(Vec::new());
+        }
+        for timer in Timer::ALL {
+            self.cancel_timer(timer, out);
+        }
+        match self.socket.take() {
+            Some(id) => {
+                out.push(Action::CloseSocket {
+                    id,
+                    code,
+                    reason: reason.to_owned(),
+                });
+                // The ledger stays, to tell which messages this socket never sent.
+                self.closing = Some(id);
+            }
+            None => self.in_flight.clear(),
+        }
+        self.state = State::Closed;
+        self.protocol = String::new();
+        Ok(self.queue.drain_all())
+    }
+
+    /// Takes back a message after the driver has sent it for [`Action::Transmit`], into the
+    /// in-flight ledger. A message for a socket that is no longer current is dropped: it
+    /// was written to a socket that was closed with `close()`, which still sends it.
+    pub fn record_sent(&mut self, id: u64, message: Message) {
+        if self.is_ledger_socket(id) {
+            self.in_flight.record(message);
+        }
+    }
+
+    /// Reports `bytes` written to socket `id` outside [`Action::Transmit`] (the heartbeat
+    /// ping, messages of the open hook), so the ledger keeps matching `bufferedAmount`.
+    pub fn record_other(&mut self, id: u64, bytes: u64) {
+        if self.is_ledger_socket(id) {
+            self.in_flight.record_other(bytes);
+        }
+    }
+
+    /// Reports a reading of socket `id`'s `bufferedAmount`, letting the ledger forget what
+    /// has left the browser. Do it before each send (where backpressure reads it anyway):
+    /// that bounds the ledger's memory to about the high-water mark plus two messages.
+    pub fn observe_buffered(&mut self, id: u64, buffered_amount: u64) {
+        if self.is_ledger_socket(id) {
+            self.in_flight.observe(buffered_amount);
+        }
+    }
+
+    /// Where the client is now.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The id of the socket alive now, if any.
+    pub fn socket(&self) -> Option<u64> {
+        self.socket
+    }
+
+    /// Whether the machine believes the browser is online.
+    pub fn is_online(&self) -> bool {
+        self.online
+    }
+
+    /// The messages waiting for a connection.
+    pub fn queue(&self) -> &SendQueue {
+        &self.queue
+    }
+
+    /// The ledger of messages handed to the current socket that may not have left the
+    /// browser yet.
+    pub fn in_flight(&self) -> &InFlight {
+        &self.in_flight
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &MachineConfig {
+        &self.config
+    }
+
+    fn is_ledger_socket(&self, id: u64) -> bool {
+        self.socket == Some(id) || self.closing == Some(id)
+    }
+
+    /// Creates a socket for `attempt`, or pauses if the browser is offline.
+    fn connect(&mut self, attempt: u32, out: &mut Vec<Action>) {
+        if !self.online {
+            self.state = State::Paused { attempt };
+            return;
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.socket = Some(id);
+        self.in_flight.clear();
+        self.state = State::Connecting { attempt };
+        out.push(Action::Connect { id, attempt });
+        if let Some(timeout) = self.config.connect_timeout {
+            self.start_timer(Timer::ConnectTimeout, timeout, out);
+        }
+    }
+
+    fn opened(&mut self, id: u64, protocol: String, out: &mut Vec<Action>) {
+        let State::Connecting { attempt } = self.state else {
+            return;
+        };
+        if self.socket != Some(id) {
+            return;
+        }
+        if let Some(heartbeat) = self.config.heartbeat {
+            self.start_timer(Timer::Heartbeat, heartbeat.interval, out);
+        }
+        if self.config.has_open_hook {
+            self.state = State::OpenHook { attempt };
+            self.protocol = protocol;
+            out.push(Action::RunOpenHook { id });
+        } else {
+            self.ready(id, attempt, protocol, out);
+        }
+    }
+
+    fn open_hook_done(&mut self, id: u64, ok: bool, out: &mut Vec<Action>) {
+        let State::OpenHook { attempt } = self.state else {
+            return;
+        };
+        if self.socket != Some(id) {
+            return;
+        }
+        if ok {
+            let protocol = std::mem::take(&mut self.protocol);
+            self.ready(id, attempt, protocol, out);
+        } else {
+            self.abandon(CLIENT_CLOSE_CODE, OPEN_HOOK_FAILED_REASON, None, out);
+            self.retry(out);
+        }
+    }
+
+    /// The connection is usable: flush the queue, then tell the user. Transmits come before
+    /// the `Open` event so that a user who sends from the event's handler cannot overtake
+    /// messages queued earlier.
+    fn ready(&mut self, id: u64, attempt: u32, protocol: String, out: &mut Vec<Action>) {
+        self.cancel_timer(Timer::ConnectTimeout, out);
+        self.state = State::Open;
+        self.start_timer(Timer::Stable, self.config.backoff.stable_after, out);
+        out.reserve(self.queue.len() + 1);
+        while let Some(message) = self.queue.pop_front() {
+            out.push(Action::Transmit { id, message });
+        }
+        out.push(Action::Emit(Event::Open { attempt, protocol }));
+    }
+
+    fn socket_closed(
+        &mut self,
+        id: u64,
+        event: CloseEvent,
+        reconnect: bool,
+        unsent_bytes: u64,
+        out: &mut Vec<Action>,
+    ) {
+        if self.closing == Some(id) {
+            self.closing = None;
+            let unsent = self.in_flight.unsent(unsent_bytes);
+            if !unsent.is_empty() {
+                out.push(Action::Emit(Event::Unsent(unsent)));
+            }
+            out.push(Action::Emit(Event::Closed(event)));
+            return;
+        }
+        if self.socket != Some(id) {
+            return;
+        }
+        self.socket = None;
+        self.cancel_socket_timers(out);
+        self.protocol = String::new();
+        // Sent earlier than anything queued while this socket was opening, so they go
+        // first. The ledger is empty if the socket never opened.
+        let unsent = self.in_flight.unsent(unsent_bytes);
+        self.queue.push_front_batch(unsent);
+        if reconnect {
+            out.push(Action::Emit(Event::Closed(event)));
+            self.retry(out);
+        } else {
+            out.push(Action::Emit(Event::Closed(event.clone())));
+            self.give_up(GiveUpReason::NotRetryable(event), out);
+        }
+    }
+
+    fn timer_fired(&mut self, timer: Timer, buffered_amount: u64, out: &mut Vec<Action>) {
+        // A timer the machine does not think pending is stale: ignore it.
+        if !std::mem::take(&mut self.pending[timer.index()]) {
+            return;
+        }
+        match (timer, self.state) {
+            (Timer::Backoff, State::Waiting { attempt, .. }) => self.connect(attempt, out),
+            (Timer::ConnectTimeout, State::Connecting { .. }) => {
+                self.abandon(CLIENT_CLOSE_CODE, CONNECT_TIMEOUT_REASON, None, out);
+                self.retry(out);
+            }
+            (Timer::ConnectTimeout, State::OpenHook { .. }) => {
+                self.abandon(CLIENT_CLOSE_CODE, OPEN_HOOK_TIMEOUT_REASON, None, out);
+                self.retry(out);
+            }
+            (Timer::Heartbeat, State::OpenHook { .. } | State::Open) => {
+                if let (Some(id), Some(heartbeat)) = (self.socket, self.config.heartbeat) {
+                    out.push(Action::SendPing { id });
+                    self.start_timer(Timer::PongTimeout, heartbeat.timeout, out);
+                }
+            }
+            (Timer::PongTimeout, State::OpenHook { .. } | State::Open) => {
+                // The connection is judged dead, so what the browser still holds will not
+                // be sent by it: queue it again.
+                self.abandon(
+                    CLIENT_CLOSE_CODE,
+                    HEARTBEAT_TIMEOUT_REASON,
+                    Some(buffered_amount),
+                    out,
+                );
+                self.retry(out);
+            }
+            (Timer::Stable, State::Open) => self.schedule.reset(),
+            _ => {}
+        }
+    }
+
+    fn reconnect(&mut self, out: &mut Vec<Action>) {
+        if self.state == State::Closed {
+            return;
+        }
+        if self.socket.is_some() {
+            // A live connection closed with `close()` still sends what it buffered, so
+            // nothing is queued again.
+            self.abandon(RECONNECT_CLOSE_CODE, RECONNECT_REASON, None, out);
+        }
+        self.cancel_timer(Timer::Backoff, out);
+        self.schedule.reset();
+        self.connect(0, out);
+    }
+
+    /// Drops the current socket without waiting for its `close` event: closes it, reports
+    /// a made-up close, and queues again the messages it still held if `requeue` gives its
+    /// `bufferedAmount`.
+    fn abandon(
+        &mut self,
+        code: u16,
+        reason: &'static str,
+        requeue: Option<u64>,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(id) = self.socket.take() else {
+            return;
+        };
+        self.cancel_socket_timers(out);
+        self.protocol = String::new();
+        match requeue {
+            Some(buffered_amount) => {
+                let unsent = self.in_flight.unsent(buffered_amount);
+                self.queue.push_front_batch(unsent);
+            }
+            None => self.in_flight.clear(),
+        }
+        out.push(Action::CloseSocket {
+            id,
+            code,
+            reason: reason.to_owned(),
+        });
+        out.push(Action::Emit(Event::Closed(CloseEvent {
+            code,
+            reason: reason.to_owned(),
+            was_clean: false,
+        })));
+    }
+
+    /// After a failed or lost connection: wait for the next delay, or give up.
+    fn retry(&mut self, out: &mut Vec<Action>) {
+        let Some(delay) = self.schedule.next_delay() else {
+            let retries = self.schedule.attempt();
+            self.give_up(GiveUpReason::RetriesExhausted { retries }, out);
+            return;
+        };
+        let attempt = self.schedule.attempt();
+        if self.online {
+            self.state = State::Waiting { attempt, delay };
+            self.start_timer(Timer::Backoff, delay, out);
+            out.push(Action::Emit(Event::Reconnecting { attempt, delay }));
+        } else {
+            self.state = State::Paused { attempt };
+        }
+    }
+
+    fn give_up(&mut self, reason: GiveUpReason, out: &mut Vec<Action>) {
+        self.cancel_timer(Timer::Backoff, out);
+        self.state = State::GaveUp;
+        out.push(Action::Emit(Event::GaveUp { reason }));
+    }
+
+    fn cancel_socket_timers(&mut self, out: &mut Vec<Action>) {
+        for timer in [
+            Timer::ConnectTimeout,
+            Timer::Heartbeat,
+            Timer::PongTimeout,
+            Timer::Stable,
+        ] {
+            self.cancel_timer(timer, out);
+        }
+    }
+
+    fn start_timer(&mut self, timer: Timer, after: Duration, out: &mut Vec<Action>) {
+        self.cancel_timer(timer, out);
+        self.pending[timer.index()] = true;
+        out.push(Action::StartTimer { timer, after });
+    }
+
+    fn cancel_timer(&mut self, timer: Timer, out: &mut Vec<Action>) {
+        if std::mem::take(&mut self.pending[timer.index()]) {
+            out.push(Action::CancelTimer(timer));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The reconnecting client's logic, in plain Rust: a supervisor state machine ([`Machine`])
+//! that owns the backoff schedule, the send queue and the in-flight ledger, and a driver
+//! that owns everything JavaScript (sockets, timers, listeners) and does what it is told.
+//!
+//! The machine never sees a clock or a socket. Inputs tell it what happened; it appends
+//! [`Action`]s to a buffer the driver supplies and executes. That makes every decision
+//! testable natively, and lets `examples/fleet.rs` run 100,000 clients in simulated time.
+//!
+//! # Driving the machine
+//!
+//! 1. Create it with [`Machine::new`] and a random seed (`Math.random()`). If
+//!    `navigator.onLine` is false, feed [`Input::Offline`]; then feed [`Input::Start`].
+//! 2. After every call to [`Machine::handle`], [`Machine::send`] or [`Machine::close`],
+//!    execute the actions appended to the buffer, in order, then clear it. Hand
+//!    [`Action::Emit`] events to user code only once the whole batch has run: a user callback
+//!    that calls back into the machine then finds every earlier action done.
+//! 3. Actions:
+//!    - [`Action::Connect`] `{ id, attempt }`: resolve the URL (the URL provider is called
+//!      here, once per attempt; if it fails, feed `SocketClosed` for `id` with code 1006),
+//!      create the `WebSocket`, set `binaryType`, attach listeners. The machine counts the
+//!      socket as alive from this action on, and `connect_timeout` covers the provider too.
+//!    - [`Action::CloseSocket`] `{ id, code, reason }`: `close(code, reason)`. The machine
+//!      no longer counts it; its later events may be fed or dropped (they are ignored,
+//!      except after [`Machine::close`], where its `close` event completes the picture).
+//!    - [`Action::Transmit`] `{ id, message }`: read `bufferedAmount` and pass it to
+//!      [`Machine::observe_buffered`] (backpressure reads it anyway), `send(&message)`, then
+//!      give the message back with [`Machine::record_sent`]. The message moves through the
+//!      action and back into the ledger: it is never cloned.
+//!    - [`Action::SendPing`] `{ id }`: send the ping, then [`Machine::record_other`] with its
+//!      size in bytes.
+//!    - [`Action::RunOpenHook`] `{ id }`: run the hook; report what it writes with
+//!      `record_other`; when it ends, feed [`Input::OpenHookDone`].
+//!    - [`Action::StartTimer`] / [`Action::CancelTimer`]: one browser timer per [`Timer`]
+//!      kind; when one fires, feed [`Input::TimerFired`] with the current socket's
+//!      `bufferedAmount`.
+//!    - [`Action::Emit`]: hand the [`Event`] to the user.
+//! 4. Socket events, each tagged with the socket's id: `open` → [`Input::Opened`];
+//!    `message` → [`Input::MessageReceived`] (and deliver it unless it is a pong);
+//!    `close` → [`Input::SocketClosed`] with the user predicate's verdict (else
+//!    [`default_should_reconnect`]) and `bufferedAmount` read in the handler. `error` is
+//!    not fed: `close` always follows it, and reacting to both is how other libraries open
+//!    two connections at once.
+//! 5. Page events: `online` → [`Input::Online`], `offline` → [`Input::Offline`],
+//!    `visibilitychange` to visible → [`Input::Visible`].
+//! 6. User calls: `send` → [`Machine::send`], whose error hands the message back;
+//!    `reconnect()` → [`Input::Reconnect`]; `close(code, reason)` → [`Machine::close`],
+//!    whose result is every queued message.
+//!
+//! # What happens to a message given to `send`
+//!
+//! Exactly one of:
+//! - refused at once, and handed back in the error ([`Error::QueueFull`],
+//!   [`Error::MessageTooLarge`], [`Error::ClosedForGood`]);
+//! - dropped later to make room under `DropOldest`, and reported in [`Event::Dropped`];
+//! - handed back by `close()`, or reported in [`Event::Unsent`] after it;
+//! - still queued;
+//! - written to a socket, in send order. If that socket then closes while the browser still
+//!   holds the message (its `bufferedAmount` covers it), the message is queued again ahead
+//!   of newer ones and this list starts over for it; see [`InFlight`] for exactly what
+//!   that covers. A heartbeat timeout does the same with the reading the driver passes with
+//!   the timer, since the connection is judged dead; if it was merely stalled, the browser
+//!   may still send those bytes after `close()`, so the server can see them twice.
+//!
+//! Not covered: bytes the browser had already handed to the operating system when the
+//! connection broke, and messages buffered on a connection replaced by `reconnect()` or
+//! closed by `close()` (the browser sends those before its close frame, unless the
+//! connection is already broken; after `close()`, feeding the socket's `close` event
+//! reports the ones it never sent in [`Event::Unsent`]). Messages the old connection still
+//! buffered when `reconnect()` replaced it travel on a different TCP connection from the
+//! new one's, so the server may see them after newer ones.
+//!
+//! # Invariants (checked by the property tests)
+//!
+//! - At most one socket alive: `Connect` is only emitted when the previous socket was
+//!   closed by a `CloseSocket` action or reported closed.
+//! - No `Connect` after `close()`, and none while offline.
+//! - At most `max_retries` retries in a row.
+//! - Every message sent is accounted for as above, and what reaches the server arrives
+//!   once, in send order.
+
+mod in_flight;
+mod machine;
+mod policy;
+
+pub use in_flight::InFlight;
+pub use machine::{
+    Action, Event, GiveUpReason, Heartbeat, Input, Machine, MachineConfig, State, Timer,
+    CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE,
+};
+pub use policy::default_should_reconnect;
+
+#[cfg(doc)]
+use crate::Error;
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties;
+
+mod client;
+mod options;
+
+pub use client::Reconnecting;
+pub use options::ReconnectOptions;
