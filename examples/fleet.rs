@@ -46,18 +46,6 @@ enum Kind {
     Drop,
 }
 
-const TIMERS: [Timer; 5] = [
-    Timer::Backoff,
-    Timer::ConnectTimeout,
-    Timer::Heartbeat,
-    Timer::PongTimeout,
-    Timer::Stable,
-];
-
-fn timer_index(timer: Timer) -> usize {
-    TIMERS.iter().position(|t| *t == timer).unwrap_or(0)
-}
-
 /// xorshift64*: the simulation's own randomness (latencies), separate from the clients'.
 struct Rng(u64);
 
@@ -172,7 +160,7 @@ impl Simulation {
                 }
                 Action::CloseSocket { .. } => self.clients[client as usize].socket = None,
                 Action::StartTimer { timer, after } => {
-                    let index = timer_index(timer);
+                    let index = timer.index();
                     let state = &mut self.clients[client as usize];
                     state.generation[index] += 1;
                     let generation = state.generation[index];
@@ -180,7 +168,7 @@ impl Simulation {
                     self.schedule(at, client, Kind::Timer(index), generation);
                 }
                 Action::CancelTimer(timer) => {
-                    self.clients[client as usize].generation[timer_index(timer)] += 1;
+                    self.clients[client as usize].generation[timer.index()] += 1;
                 }
                 Action::Emit(Event::Open { .. }) if self.now >= OUTAGE_END => {
                     self.reconnect_times.push(self.now);
@@ -229,7 +217,7 @@ impl Simulation {
             match kind {
                 Kind::Timer(index) if state.generation[index] == tag => {
                     let input = Input::TimerFired {
-                        timer: TIMERS[index],
+                        timer: Timer::ALL[index],
                         buffered_amount: 0,
                     };
                     self.feed(client, input, &mut out);

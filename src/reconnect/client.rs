@@ -77,31 +77,13 @@ struct Inner {
     closing: Option<Live>,
     resolving: Option<(u64, LocalBoxFuture<'static, Result<String, Error>>)>,
     hook: Option<RunningHook>,
-    timers: [Option<TimeoutFuture>; 5],
+    timers: [Option<TimeoutFuture>; Timer::ALL.len()],
     browser_inputs: VecDeque<Input>,
     events: VecDeque<Event>,
     events_waker: Option<Waker>,
     driver_waker: Option<Waker>,
     _browser_listeners: Vec<EventListener>,
 }
-
-fn timer_slot(timer: Timer) -> usize {
-    match timer {
-        Timer::Backoff => 0,
-        Timer::ConnectTimeout => 1,
-        Timer::Heartbeat => 2,
-        Timer::PongTimeout => 3,
-        Timer::Stable => 4,
-    }
-}
-
-const TIMERS: [Timer; 5] = [
-    Timer::Backoff,
-    Timer::ConnectTimeout,
-    Timer::Heartbeat,
-    Timer::PongTimeout,
-    Timer::Stable,
-];
 
 impl Reconnecting {
     /// Starts connecting to `url` with the default options; see [`connect_with`](Self::connect_with).
@@ -267,9 +249,9 @@ impl Core {
                     }
                 }
                 Action::StartTimer { timer, after } => {
-                    inner.timers[timer_slot(timer)] = Some(TimeoutFuture::new(millis(after)));
+                    inner.timers[timer.index()] = Some(TimeoutFuture::new(millis(after)));
                 }
-                Action::CancelTimer(timer) => inner.timers[timer_slot(timer)] = None,
+                Action::CancelTimer(timer) => inner.timers[timer.index()] = None,
                 Action::Emit(event) => inner.emit(event),
             }
         }
@@ -385,8 +367,8 @@ impl Core {
                 closing.connection.register_close_waker(cx);
             }
         }
-        for timer in TIMERS {
-            let slot = &mut inner.timers[timer_slot(timer)];
+        for timer in Timer::ALL {
+            let slot = &mut inner.timers[timer.index()];
             if let Some(pending) = slot {
                 if Pin::new(pending).poll(cx).is_ready() {
                     *slot = None;

@@ -271,7 +271,8 @@ pub enum Timer {
 }
 
 impl Timer {
-    const ALL: [Timer; 5] = [
+    /// Every kind of timer, in the order of [`index`](Self::index).
+    pub const ALL: [Timer; 5] = [
         Timer::Backoff,
         Timer::ConnectTimeout,
         Timer::Heartbeat,
@@ -279,7 +280,8 @@ impl Timer {
         Timer::Stable,
     ];
 
-    fn index(self) -> usize {
+    /// A distinct number below 5 for each kind, for drivers that keep one slot per kind.
+    pub fn index(self) -> usize {
         self as usize
     }
 }
