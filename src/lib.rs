@@ -1,5 +1,98 @@
 //! A WebSocket client for the browser: the browser's own `WebSocket` as a futures
 //! `Stream`/`Sink`, with automatic reconnection, and teardown that leaks nothing.
+//!
+//! Two clients, for two needs:
+//!
+//! - [`WebSocket`]: one connection. [`connect`](WebSocket::connect) resolves once it is open;
+//!   then it is a [`Stream`](futures_core::Stream) of [`Message`]s and a
+//!   [`Sink`](futures_sink::Sink) with real backpressure, closable after
+//!   [`split`](WebSocket::split) through a [`Closer`].
+//! - [`Reconnecting`]: a connection that stays up through server restarts and flaky networks:
+//!   backoff with jitter, a bounded queue for what is sent while down, an open hook, heartbeats,
+//!   offline awareness, and the messages left unsent in the browser at an abrupt drop sent again.
+//!
+//! Both add their event listeners with `addEventListener` and remove them when dropped; nothing
+//! is ever leaked with `Closure::forget`. Every error is an [`Error`] that names what went wrong.
+//!
+//! # One connection
+//!
+//! ```no_run
+//! use futures::{SinkExt, StreamExt};
+//! use resocket::{Message, WebSocket};
+//!
+//! # async fn run() -> Result<(), resocket::Error> {
+//! let mut socket = WebSocket::connect("wss://example.com/echo").await?;
+//! socket.send(Message::from("hello")).await?;
+//! if let Some(reply) = socket.next().await {
+//!     println!("{:?}", reply?);
+//! }
+//! socket.close(1000, "done")?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Reading and writing in separate tasks
+//!
+//! ```no_run
+//! use futures::{SinkExt, StreamExt};
+//! use resocket::{Message, WebSocket};
+//! use wasm_bindgen_futures::spawn_local;
+//!
+//! # async fn run() -> Result<(), resocket::Error> {
+//! let socket = WebSocket::connect("/live").await?; // relative to the page
+//! let closer = socket.closer();
+//! let (mut writer, mut reader) = socket.split();
+//!
+//! spawn_local(async move {
+//!     while let Some(message) = reader.next().await {
+//!         match message {
+//!             Ok(message) => println!("{message:?}"),
+//!             Err(error) => println!("{error}"), // e.g. ConnectionLost, code 1006
+//!         }
+//!     }
+//!     println!("ended: {:?}", reader.close_event());
+//! });
+//! spawn_local(async move {
+//!     for n in 0..3 {
+//!         // Waits while the browser's buffer is over the high-water mark; fails, never
+//!         // hangs, once the socket is closed.
+//!         if writer.send(Message::from(format!("tick {n}"))).await.is_err() {
+//!             break;
+//!         }
+//!     }
+//! });
+//! // Later, from anywhere:
+//! closer.close(1000, "bye")?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Staying connected
+//!
+//! ```no_run
+//! use futures::{SinkExt, StreamExt};
+//! use resocket::{Backoff, Event, Message, ReconnectOptions, Reconnecting};
+//!
+//! # async fn run() -> Result<(), resocket::Error> {
+//! let options = ReconnectOptions::new("wss://example.com/live")
+//!     .backoff(Backoff::default().max_retries(Some(100)))
+//!     .on_open(|mut writer| async move { writer.send(Message::from("auth token")).await });
+//! let mut client = Reconnecting::connect_with(options)?;
+//! client.send(Message::from("subscribe")).await?; // queued, sent after "auth token"
+//! while let Some(event) = client.next().await {
+//!     match event {
+//!         Event::Message(message) => println!("{message:?}"),
+//!         Event::Reconnecting { attempt, delay } => println!("retry {attempt} in {delay:?}"),
+//!         Event::GaveUp { reason } => println!("{reason}"),
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Layers
+//!
+//! The decisions (backoff, queue, the reconnect state machine) are plain Rust in
+//! [`reconnect`], [`Backoff`] and [`SendQueue`], tested natively and simulated for a fleet of
+//! 100,000 clients; the browser glue only carries them out.
 #![deny(missing_docs)]
 
 mod close;
@@ -15,7 +108,7 @@ pub use listener::live_listeners;
 pub use message::Message;
 pub use socket::{Closer, ConnectOptions, Reader, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK};
 
-// pure reconnect core
+// The reconnecting client: its pure core (backoff, queue, reconnect::Machine) and its driver.
 mod backoff;
 mod queue;
 pub mod reconnect;

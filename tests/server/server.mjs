@@ -334,7 +334,23 @@ const ROUTES = {
       });
     },
   },
+
+  // A live feed for the framework examples: every `interval` ms a JSON text
+  // {"tick":N,"at":MS}. N counts across all connections, so a client that
+  // reconnects sees the numbers carry on rather than start again.
+  '/ticker': {
+    params: { interval: integer(1, 60_000, 100) },
+    open(ws, { interval }) {
+      const timer = setInterval(() => {
+        tickCount += 1;
+        ws.send(JSON.stringify({ tick: tickCount, at: Date.now() }));
+      }, interval);
+      ws.once('close', () => clearInterval(timer));
+    },
+  },
 };
+
+let tickCount = 0;
 
 // ---------------------------------------------------------------------------
 // Counters for /control/stats
