@@ -100,12 +100,14 @@ mod error;
 mod handshake;
 mod listener;
 mod message;
+mod payload;
 mod socket;
 
 pub use close::{validate_close, CloseEvent, MAX_CLOSE_REASON_BYTES, NORMAL_CLOSURE};
 pub use error::Error;
 pub use listener::live_listeners;
 pub use message::Message;
+pub use payload::{Payload, Refusal};
 pub use socket::{Closer, ConnectOptions, Reader, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK};
 
 // The reconnecting client: its pure core (backoff, queue, reconnect::Machine) and its driver.

@@ -1,6 +1,7 @@
 //! The send queue: messages sent while the connection is down, kept in order for the next
 //! connection, bounded by count and by bytes.
 
+use crate::payload::{Payload, Refusal};
 use crate::{Error, Message};
 use std::collections::VecDeque;
 
@@ -66,23 +67,33 @@ impl QueueLimits {
 /// What [`SendQueue::push`] did with an accepted message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "dropped messages must be reported, not lost silently"]
-pub enum Pushed {
+pub enum Pushed<P = Message> {
     /// The message was queued and nothing else changed.
     Queued,
     /// The message was queued after dropping these older ones, oldest first, to make room
     /// ([`Overflow::DropOldest`]).
-    DroppedOldest(Vec<Message>),
+    DroppedOldest(Vec<P>),
 }
 
 /// Messages waiting for a connection, oldest first, bounded by [`QueueLimits`].
-#[derive(Debug, Clone, Default)]
-pub struct SendQueue {
+#[derive(Debug, Clone)]
+pub struct SendQueue<P = Message> {
     limits: QueueLimits,
-    messages: VecDeque<Message>,
+    messages: VecDeque<P>,
     bytes: usize,
 }
 
-impl SendQueue {
+impl<P> Default for SendQueue<P> {
+    fn default() -> Self {
+        SendQueue {
+            limits: QueueLimits::default(),
+            messages: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<P: Payload> SendQueue<P> {
     /// An empty queue with these limits.
     pub fn new(limits: QueueLimits) -> Self {
         SendQueue {
@@ -106,25 +117,23 @@ impl SendQueue {
     ///   policy, since no amount of dropping would make room for it;
     /// - [`Error::QueueFull`] if it does not fit and the policy is [`Overflow::RejectNew`],
     ///   or if `max_messages` is zero.
-    pub fn push(&mut self, message: Message) -> Result<Pushed, Error> {
-        let size = message.len();
+    pub fn push(&mut self, message: P) -> Result<Pushed<P>, Error> {
+        let size = message.byte_len();
         if size > self.limits.max_bytes {
-            return Err(Error::MessageTooLarge {
-                message,
+            return Err(message.refused(Refusal::TooLarge {
                 bytes: size,
                 max_bytes: self.limits.max_bytes,
-            });
+            }));
         }
         if self.fits(size) {
             self.push_back(message);
             return Ok(Pushed::Queued);
         }
         if self.limits.overflow == Overflow::RejectNew || self.limits.max_messages == 0 {
-            return Err(Error::QueueFull {
-                message,
+            return Err(message.refused(Refusal::QueueFull {
                 max_messages: self.limits.max_messages,
                 max_bytes: self.limits.max_bytes,
-            });
+            }));
         }
         let mut dropped = Vec::new();
         while !self.fits(size) {
@@ -140,9 +149,9 @@ impl SendQueue {
     }
 
     /// Removes and returns the oldest message.
-    pub fn pop_front(&mut self) -> Option<Message> {
+    pub fn pop_front(&mut self) -> Option<P> {
         let message = self.messages.pop_front()?;
-        self.bytes -= message.len();
+        self.bytes -= message.byte_len();
         Some(message)
     }
 
@@ -153,16 +162,16 @@ impl SendQueue {
     /// connection that then died before they left the browser, and must not be lost or
     /// refused now. The queue may therefore hold more than its limits until it is flushed;
     /// meanwhile new messages do not fit and follow the overflow policy.
-    pub fn push_front_batch(&mut self, messages: Vec<Message>) {
+    pub fn push_front_batch(&mut self, messages: Vec<P>) {
         self.messages.reserve(messages.len());
         for message in messages.into_iter().rev() {
-            self.bytes += message.len();
+            self.bytes += message.byte_len();
             self.messages.push_front(message);
         }
     }
 
     /// Empties the queue, returning its messages oldest first.
-    pub fn drain_all(&mut self) -> Vec<Message> {
+    pub fn drain_all(&mut self) -> Vec<P> {
         self.bytes = 0;
         self.messages.drain(..).collect()
     }
@@ -183,7 +192,7 @@ impl SendQueue {
     }
 
     /// The queued messages, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Message> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = &P> + '_ {
         self.messages.iter()
     }
 
@@ -192,8 +201,8 @@ impl SendQueue {
             && self.bytes.saturating_add(size) <= self.limits.max_bytes
     }
 
-    fn push_back(&mut self, message: Message) {
-        self.bytes += message.len();
+    fn push_back(&mut self, message: P) {
+        self.bytes += message.byte_len();
         self.messages.push_back(message);
     }
 }

@@ -1,15 +1,16 @@
 //! The in-flight ledger: which sent messages may still be inside the browser, so that those a
 //! dying connection never transmitted can be sent again on the next one.
 
+use crate::payload::Payload;
 use crate::Message;
 use std::collections::VecDeque;
 
 /// One write to the socket, in the order written.
 #[derive(Debug, Clone)]
-struct Entry {
+struct Entry<P> {
     bytes: u64,
     /// `None` for bytes that are not ours to send again, such as heartbeat pings.
-    message: Option<Message>,
+    message: Option<P>,
 }
 
 /// The messages written to one connection that may not have left the browser yet.
@@ -48,13 +49,22 @@ struct Entry {
 /// `B + (size of its oldest entry)` bytes. A driver that observes `bufferedAmount` before each
 /// send, and holds sends while it is above a high-water mark `H`, therefore keeps at most
 /// about `H` plus two messages' worth of bytes: the one partly transmitted and the newest.
-#[derive(Debug, Clone, Default)]
-pub struct InFlight {
-    entries: VecDeque<Entry>,
+#[derive(Debug, Clone)]
+pub struct InFlight<P = Message> {
+    entries: VecDeque<Entry<P>>,
     bytes: u64,
 }
 
-impl InFlight {
+impl<P> Default for InFlight<P> {
+    fn default() -> Self {
+        InFlight {
+            entries: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<P: Payload> InFlight<P> {
     /// An empty ledger, for a connection that has written nothing.
     pub fn new() -> Self {
         InFlight::default()
@@ -62,8 +72,8 @@ impl InFlight {
 
     /// Records a message just written to the socket. It takes the message by value after
     /// the driver has sent it from a borrow, so nothing is copied.
-    pub fn record(&mut self, message: Message) {
-        let bytes = message.len() as u64;
+    pub fn record(&mut self, message: P) {
+        let bytes = message.byte_len() as u64;
         self.bytes += bytes;
         self.entries.push_back(Entry {
             bytes,
@@ -111,7 +121,7 @@ impl InFlight {
     /// If `buffered_amount` exceeds what was recorded, every recorded message is returned:
     /// the browser holds bytes written before the ledger started, and all recorded ones come
     /// after them.
-    pub fn unsent(&mut self, buffered_amount: u64) -> Vec<Message> {
+    pub fn unsent(&mut self, buffered_amount: u64) -> Vec<P> {
         self.observe(buffered_amount);
         let unsent = self
             .entries

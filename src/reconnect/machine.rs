@@ -4,6 +4,7 @@
 
 use super::in_flight::InFlight;
 use crate::backoff::{check_timer, invalid, Backoff, BackoffSchedule};
+use crate::payload::{Payload, Refusal};
 use crate::queue::{Pushed, QueueLimits, SendQueue};
 use crate::{validate_close, CloseEvent, Error, Message};
 use std::fmt;
@@ -210,7 +211,7 @@ impl fmt::Display for GiveUpReason {
 /// What the client tells its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Event {
+pub enum Event<P = Message> {
     /// A connection is open and ready: the open hook, if any, has finished, and everything
     /// queued while down has been handed to the socket.
     Open {
@@ -241,14 +242,14 @@ pub enum Event {
     },
     /// The queue was full under [`Overflow::DropOldest`](crate::Overflow::DropOldest): these
     /// messages, oldest first, were dropped to make room and will never be sent.
-    Dropped(Vec<Message>),
+    Dropped(Vec<P>),
     /// After `close()`, the socket it closed reported these messages, oldest first, still
     /// inside the browser: they were never sent whole. They complete what `close()` handed
     /// back.
-    Unsent(Vec<Message>),
+    Unsent(Vec<P>),
     /// A message from the server. The machine never emits it; the browser driver does, for
     /// every message that is not a heartbeat answer.
-    Message(Message),
+    Message(P),
     /// Something arrived that could not be read as a message; the connection goes on.
     /// The machine never emits it; the browser driver does.
     Error(Error),
@@ -359,7 +360,7 @@ pub enum Input {
 /// Something the driver must do, in the order given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Action {
+pub enum Action<P = Message> {
     /// Create a socket for this id: resolve the URL (the URL provider is called here, once
     /// per attempt), `new WebSocket(url, protocols)`, listeners attached before returning.
     /// Never emitted while another socket is alive.
@@ -386,7 +387,7 @@ pub enum Action {
         /// The socket.
         id: u64,
         /// The message, moved out of the machine: nothing is copied.
-        message: Message,
+        message: P,
     },
     /// Send the heartbeat ping on socket `id`, then report its size with
     /// [`Machine::record_other`].
@@ -411,17 +412,17 @@ pub enum Action {
     /// Cancel the pending `timer`.
     CancelTimer(Timer),
     /// Tell the user.
-    Emit(Event),
+    Emit(Event<P>),
 }
 
 /// The reconnecting client's supervisor. See the [module documentation](super) for the
 /// driver's side of the contract.
 #[derive(Debug, Clone)]
-pub struct Machine {
+pub struct Machine<P = Message> {
     config: MachineConfig,
     schedule: BackoffSchedule,
-    queue: SendQueue,
-    in_flight: InFlight,
+    queue: SendQueue<P>,
+    in_flight: InFlight<P>,
     state: State,
     /// The socket alive now, if any: set by `Connect`, cleared by its close or abandonment.
     socket: Option<u64>,
@@ -434,7 +435,7 @@ pub struct Machine {
     protocol: String,
 }
 
-impl Machine {
+impl<P: Payload> Machine<P> {
     /// A machine in [`State::Idle`], assuming the browser is online; feed
     /// [`Input::Offline`] before [`Input::Start`] if it is not. `seed` drives the backoff
     /// jitter: give every client a different one (in the browser, from `Math.random()`).
@@ -448,7 +449,7 @@ impl Machine {
             schedule: BackoffSchedule::with_seed(config.backoff.clone(), seed),
             queue: SendQueue::new(config.queue),
             config,
-            in_flight: InFlight::new(),
+            in_flight: InFlight::default(),
             state: State::Idle,
             socket: None,
             closing: None,
@@ -461,7 +462,7 @@ impl Machine {
 
     /// Reacts to `input`, appending the actions it calls for to `out` (which is not
     /// cleared, so one buffer can be reused without allocating).
-    pub fn handle(&mut self, input: Input, out: &mut Vec<Action>) {
+    pub fn handle(&mut self, input: Input, out: &mut Vec<Action<P>>) {
         match input {
             Input::Start => {
                 if self.state == State::Idle {
@@ -522,9 +523,9 @@ impl Machine {
     /// - [`Error::ClosedForGood`] after `close()` or after giving up;
     /// - [`Error::QueueFull`] or [`Error::MessageTooLarge`] if it had to be queued and the
     ///   queue refused it.
-    pub fn send(&mut self, message: Message, out: &mut Vec<Action>) -> Result<(), Error> {
+    pub fn send(&mut self, message: P, out: &mut Vec<Action<P>>) -> Result<(), Error> {
         match (self.state, self.socket) {
-            (State::Closed | State::GaveUp, _) => Err(Error::ClosedForGood { message }),
+            (State::Closed | State::GaveUp, _) => Err(message.refused(Refusal::ClosedForGood)),
             (State::Open, Some(id)) => {
                 out.push(Action::Transmit { id, message });
                 Ok(())
@@ -551,8 +552,8 @@ impl Machine {
         &mut self,
         code: u16,
         reason: &str,
-        out: &mut Vec<Action>,
-    ) -> Result<Vec<Message>, Error> {
+        out: &mut Vec<Action<P>>,
+    ) -> Result<Vec<P>, Error> {
         validate_close(code, reason)?;
         if self.state == State::Closed {
             return Ok(Vec::new());
@@ -580,7 +581,7 @@ impl Machine {
     /// Takes back a message after the driver has sent it for [`Action::Transmit`], into the
     /// in-flight ledger. A message for a socket that is no longer current is dropped: it
     /// was written to a socket that was closed with `close()`, which still sends it.
-    pub fn record_sent(&mut self, id: u64, message: Message) {
+    pub fn record_sent(&mut self, id: u64, message: P) {
         if self.is_ledger_socket(id) {
             self.in_flight.record(message);
         }
@@ -619,13 +620,13 @@ impl Machine {
     }
 
     /// The messages waiting for a connection.
-    pub fn queue(&self) -> &SendQueue {
+    pub fn queue(&self) -> &SendQueue<P> {
         &self.queue
     }
 
     /// The ledger of messages handed to the current socket that may not have left the
     /// browser yet.
-    pub fn in_flight(&self) -> &InFlight {
+    pub fn in_flight(&self) -> &InFlight<P> {
         &self.in_flight
     }
 
@@ -639,7 +640,7 @@ impl Machine {
     }
 
     /// Creates a socket for `attempt`, or pauses if the browser is offline.
-    fn connect(&mut self, attempt: u32, out: &mut Vec<Action>) {
+    fn connect(&mut self, attempt: u32, out: &mut Vec<Action<P>>) {
         if !self.online {
             self.state = State::Paused { attempt };
             return;
@@ -655,7 +656,7 @@ impl Machine {
         }
     }
 
-    fn opened(&mut self, id: u64, protocol: String, out: &mut Vec<Action>) {
+    fn opened(&mut self, id: u64, protocol: String, out: &mut Vec<Action<P>>) {
         let State::Connecting { attempt } = self.state else {
             return;
         };
@@ -674,7 +675,7 @@ impl Machine {
         }
     }
 
-    fn open_hook_done(&mut self, id: u64, ok: bool, out: &mut Vec<Action>) {
+    fn open_hook_done(&mut self, id: u64, ok: bool, out: &mut Vec<Action<P>>) {
         let State::OpenHook { attempt } = self.state else {
             return;
         };
@@ -693,7 +694,7 @@ impl Machine {
     /// The connection is usable: flush the queue, then tell the user. Transmits come before
     /// the `Open` event so that a user who sends from the event's handler cannot overtake
     /// messages queued earlier.
-    fn ready(&mut self, id: u64, attempt: u32, protocol: String, out: &mut Vec<Action>) {
+    fn ready(&mut self, id: u64, attempt: u32, protocol: String, out: &mut Vec<Action<P>>) {
         self.cancel_timer(Timer::ConnectTimeout, out);
         self.state = State::Open;
         self.start_timer(Timer::Stable, self.config.backoff.stable_after, out);
@@ -710,7 +711,7 @@ impl Machine {
         event: CloseEvent,
         reconnect: bool,
         unsent_bytes: u64,
-        out: &mut Vec<Action>,
+        out: &mut Vec<Action<P>>,
     ) {
         if self.closing == Some(id) {
             self.closing = None;
@@ -740,7 +741,7 @@ impl Machine {
         }
     }
 
-    fn timer_fired(&mut self, timer: Timer, buffered_amount: u64, out: &mut Vec<Action>) {
+    fn timer_fired(&mut self, timer: Timer, buffered_amount: u64, out: &mut Vec<Action<P>>) {
         // A timer the machine does not think pending is stale: ignore it.
         if !std::mem::take(&mut self.pending[timer.index()]) {
             return;
@@ -777,7 +778,7 @@ impl Machine {
         }
     }
 
-    fn reconnect(&mut self, out: &mut Vec<Action>) {
+    fn reconnect(&mut self, out: &mut Vec<Action<P>>) {
         if self.state == State::Closed {
             return;
         }
@@ -799,7 +800,7 @@ impl Machine {
         code: u16,
         reason: &'static str,
         requeue: Option<u64>,
-        out: &mut Vec<Action>,
+        out: &mut Vec<Action<P>>,
     ) {
         let Some(id) = self.socket.take() else {
             return;
@@ -826,7 +827,7 @@ impl Machine {
     }
 
     /// After a failed or lost connection: wait for the next delay, or give up.
-    fn retry(&mut self, out: &mut Vec<Action>) {
+    fn retry(&mut self, out: &mut Vec<Action<P>>) {
         let Some(delay) = self.schedule.next_delay() else {
             let retries = self.schedule.attempt();
             self.give_up(GiveUpReason::RetriesExhausted { retries }, out);
@@ -842,13 +843,13 @@ impl Machine {
         }
     }
 
-    fn give_up(&mut self, reason: GiveUpReason, out: &mut Vec<Action>) {
+    fn give_up(&mut self, reason: GiveUpReason, out: &mut Vec<Action<P>>) {
         self.cancel_timer(Timer::Backoff, out);
         self.state = State::GaveUp;
         out.push(Action::Emit(Event::GaveUp { reason }));
     }
 
-    fn cancel_socket_timers(&mut self, out: &mut Vec<Action>) {
+    fn cancel_socket_timers(&mut self, out: &mut Vec<Action<P>>) {
         for timer in [
             Timer::ConnectTimeout,
             Timer::Heartbeat,
@@ -859,13 +860,13 @@ impl Machine {
         }
     }
 
-    fn start_timer(&mut self, timer: Timer, after: Duration, out: &mut Vec<Action>) {
+    fn start_timer(&mut self, timer: Timer, after: Duration, out: &mut Vec<Action<P>>) {
         self.cancel_timer(timer, out);
         self.pending[timer.index()] = true;
         out.push(Action::StartTimer { timer, after });
     }
 
-    fn cancel_timer(&mut self, timer: Timer, out: &mut Vec<Action>) {
+    fn cancel_timer(&mut self, timer: Timer, out: &mut Vec<Action<P>>) {
         if std::mem::take(&mut self.pending[timer.index()]) {
             out.push(Action::CancelTimer(timer));
         }

@@ -99,6 +99,7 @@ mod tests;
 mod properties;
 
 mod client;
+mod driver;
 mod options;
 
 pub use client::Reconnecting;

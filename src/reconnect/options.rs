@@ -8,10 +8,10 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-type UrlProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<String, Error>>>;
-type OpenHook = Rc<dyn Fn(Writer) -> LocalBoxFuture<'static, Result<(), Error>>>;
-type ClosePredicate = Rc<dyn Fn(&CloseEvent) -> bool>;
-type PongMatcher = Rc<dyn Fn(&Message) -> bool>;
+pub(crate) type UrlProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<String, Error>>>;
+type WriterHook = Rc<dyn Fn(Writer) -> LocalBoxFuture<'static, Result<(), Error>>>;
+pub(crate) type ClosePredicate = Rc<dyn Fn(&CloseEvent) -> bool>;
+pub(crate) type PongMatcher<P = Message> = Rc<dyn Fn(&P) -> bool>;
 
 /// Where a reconnecting client connects: one URL, or a function called before every attempt.
 #[derive(Clone)]
@@ -41,7 +41,7 @@ pub struct ReconnectOptions {
     pub(crate) ping: Message,
     pub(crate) is_pong: Option<PongMatcher>,
     pub(crate) should_reconnect: Option<ClosePredicate>,
-    pub(crate) open_hook: Option<OpenHook>,
+    pub(crate) open_hook: Option<WriterHook>,
 }
 
 impl ReconnectOptions {

@@ -218,7 +218,7 @@ fn invalid_configuration_is_refused_with_the_option_named() {
         ),
     ];
     for (config, name) in bad {
-        match Machine::new(config, 0) {
+        match Machine::<Message>::new(config, 0) {
             Err(Error::InvalidOption { option, .. }) => assert_eq!(option, name),
             other => panic!("expected InvalidOption for {name}, got {other:?}"),
         }

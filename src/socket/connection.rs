@@ -6,6 +6,7 @@
 
 use crate::handshake::{resolve_url, validate_protocols};
 use crate::listener::EventListener;
+use crate::payload::Payload;
 use crate::{validate_close, CloseEvent, ConnectOptions, Error, Message, NORMAL_CLOSURE};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{ArrayBuffer, Uint8Array};
@@ -32,10 +33,33 @@ pub(crate) enum ReadyState {
     Closed,
 }
 
+/// A payload that can travel on a browser socket: read from a message event's data, and
+/// handed to `send`. Rust code uses [`Message`] (copied once into wasm memory); the
+/// JavaScript class uses the JS values themselves (never copied).
+pub(crate) trait Wire: Payload + Sized {
+    /// Turns a `message` event's data into a payload.
+    fn from_data(data: JsValue) -> Result<Self, Error>;
+    /// Hands the payload to the browser's `send`.
+    fn send_on(&self, socket: &web_sys::WebSocket) -> Result<(), JsValue>;
+}
+
+impl Wire for Message {
+    fn from_data(data: JsValue) -> Result<Self, Error> {
+        message_from_data(data)
+    }
+
+    fn send_on(&self, socket: &web_sys::WebSocket) -> Result<(), JsValue> {
+        match self {
+            Message::Text(text) => socket.send_with_str(text),
+            Message::Binary(bytes) => socket.send_with_u8_array(bytes),
+        }
+    }
+}
+
 /// What the listeners and the futures share.
-struct Shared {
+struct Shared<P> {
     ready: ReadyState,
-    incoming: VecDeque<Result<Message, Error>>,
+    incoming: VecDeque<Result<P, Error>>,
     close_event: Option<CloseEvent>,
     /// Whether the reader has been told that the connection ended abnormally.
     loss_reported: bool,
@@ -45,7 +69,7 @@ struct Shared {
     write_waker: Option<Waker>,
 }
 
-impl Shared {
+impl<P> Shared<P> {
     fn wake_all(&mut self) {
         if let Some(waker) = self.read_waker.take() {
             waker.wake();
@@ -57,9 +81,9 @@ impl Shared {
 }
 
 /// The owner of one browser socket. Dropping it closes the socket and removes every listener.
-pub(crate) struct Connection {
+pub(crate) struct Connection<P = Message> {
     socket: web_sys::WebSocket,
-    shared: Rc<RefCell<Shared>>,
+    shared: Rc<RefCell<Shared<P>>>,
     high_water_mark: u64,
     send_state: RefCell<SendState>,
     _listeners: [EventListener; 3],
@@ -78,7 +102,7 @@ struct SendState {
     drain_timer: Option<TimeoutFuture>,
 }
 
-impl Connection {
+impl<P: Wire> Connection<P> {
     /// Validates the input, creates the socket and attaches the listeners. The socket starts
     /// connecting at once.
     pub(crate) fn open(url: &str, options: &ConnectOptions) -> Result<Self, Error> {
@@ -160,7 +184,7 @@ impl Connection {
 
     /// The next message; after the last one, an error if the connection ended abnormally,
     /// then the end of the stream.
-    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<P, Error>>> {
         let mut shared = self.shared.borrow_mut();
         if let Some(item) = shared.incoming.pop_front() {
             return Poll::Ready(Some(item));
@@ -220,18 +244,17 @@ impl Connection {
     }
 
     /// Hands one message to the browser.
-    pub(crate) fn start_send(&self, message: &Message) -> Result<(), Error> {
+    pub(crate) fn start_send(&self, message: &P) -> Result<(), Error> {
         if self.ready_state() != ReadyState::Open {
             return Err(Error::Closed);
         }
-        match message {
-            Message::Text(text) => self.socket.send_with_str(text),
-            Message::Binary(bytes) => self.socket.send_with_u8_array(bytes),
-        }
-        .map_err(|thrown| Error::from_js(&thrown))?;
+        message
+            .send_on(&self.socket)
+            .map_err(|thrown| Error::from_js(&thrown))?;
+        let bytes = message.byte_len() as u64;
         let mut send = self.send_state.borrow_mut();
-        send.buffered_bound += message.len() as u64;
-        send.bytes_sent += message.len() as u64;
+        send.buffered_bound += bytes;
+        send.bytes_sent += bytes;
         Ok(())
     }
 
@@ -285,11 +308,11 @@ impl Connection {
     }
 }
 
-impl Drop for Connection {
+impl<P> Drop for Connection<P> {
     fn drop(&mut self) {
         // The listeners go with the fields; the socket has to be told. Errors cannot be
         // reported from a Drop, and closing an open socket with a valid code does not throw.
-        let _ = match self.ready_state() {
+        let _ = match self.shared.borrow().ready {
             ReadyState::Connecting => self.socket.close(),
             ReadyState::Open => self.socket.close_with_code(NORMAL_CLOSURE),
             ReadyState::Closing | ReadyState::Closed => Ok(()),
@@ -297,9 +320,9 @@ impl Drop for Connection {
     }
 }
 
-fn attach_listeners(
+fn attach_listeners<P: Wire>(
     socket: &web_sys::WebSocket,
-    shared: &Rc<RefCell<Shared>>,
+    shared: &Rc<RefCell<Shared<P>>>,
 ) -> Result<[EventListener; 3], JsValue> {
     let on_open = {
         let shared = Rc::clone(shared);
@@ -318,7 +341,7 @@ fn attach_listeners(
     let on_message = {
         let shared = Rc::clone(shared);
         EventListener::new(socket, "message", move |event: MessageEvent| {
-            let item = message_from_data(event.data());
+            let item = P::from_data(event.data());
             let mut shared = shared.borrow_mut();
             shared.incoming.push_back(item);
             let waker = shared.read_waker.take();

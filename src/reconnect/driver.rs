@@ -1,0 +1,632 @@
+//! The browser driver of the supervisor: real sockets, real timers and the browser's
+//! online/offline/visibility events, fed to [`Machine`] as inputs, its actions carried out.
+//!
+//! One task (spawned with `spawn_local`) polls every source: the URL provider, the socket,
+//! the open hook, the timers and the browser events. It holds only a weak reference, so
+//! dropping the owner of the [`Core`] drops every socket, timer and listener at once, and the
+//! task ends the next time it is woken.
+//!
+//! It is generic over the payload: the Rust client carries [`Message`](crate::Message)s, the
+//! JavaScript class carries JS values that are never copied into wasm memory.
+
+use super::options::{ClosePredicate, PongMatcher, UrlSource};
+use super::{Action, Event, Input, Machine, MachineConfig, State, Timer};
+use crate::listener::EventListener;
+use crate::socket::{Connection, ReadyState, Wire};
+use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error};
+use futures_util::future::LocalBoxFuture;
+use gloo_timers::future::TimeoutFuture;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The hook run after each open, given the new connection.
+pub(crate) type OpenHook<P> =
+    Rc<dyn Fn(Rc<Connection<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
+
+/// Everything a driver is configured with, for one kind of payload.
+pub(crate) struct DriverConfig<P> {
+    pub(crate) url: UrlSource,
+    pub(crate) protocols: Vec<String>,
+    pub(crate) high_water_mark: u32,
+    pub(crate) machine: MachineConfig,
+    pub(crate) ping: P,
+    pub(crate) is_pong: Option<PongMatcher<P>>,
+    pub(crate) should_reconnect: Option<ClosePredicate>,
+    pub(crate) open_hook: Option<OpenHook<P>>,
+    /// Where events go. `None`: they wait in a queue for [`Core::poll_event`]. `Some`: the
+    /// driver hands them over as they happen, with no borrow held, so the callback may call
+    /// back into the client.
+    pub(crate) on_event: Option<Rc<dyn Fn(Event<P>)>>,
+}
+
+pub(crate) struct Core<P> {
+    config: DriverConfig<P>,
+    inner: RefCell<Inner<P>>,
+}
+
+/// A socket of the client's, with the bytes that `send` could not hand to the browser
+/// because the socket had already closed (they count as unsent, like `bufferedAmount`).
+struct Live<P> {
+    id: u64,
+    connection: Rc<Connection<P>>,
+    opened: bool,
+    unsent_after_close: u64,
+}
+
+/// An open hook in progress: its socket, the bytes sent on it before the hook, the hook.
+type RunningHook = (u64, u64, LocalBoxFuture<'static, Result<(), Error>>);
+
+struct Inner<P> {
+    machine: Machine<P>,
+    actions: Vec<Action<P>>,
+    socket: Option<Live<P>>,
+    /// A socket closed by the machine, kept until its `close` event so the machine can learn
+    /// what it never sent.
+    closing: Option<Live<P>>,
+    resolving: Option<(u64, LocalBoxFuture<'static, Result<String, Error>>)>,
+    hook: Option<RunningHook>,
+    timers: [Option<TimeoutFuture>; Timer::ALL.len()],
+    browser_inputs: VecDeque<Input>,
+    events: VecDeque<Event<P>>,
+    events_waker: Option<Waker>,
+    driver_waker: Option<Waker>,
+    _browser_listeners: Vec<EventListener>,
+}
+
+impl<P: Wire + Clone> Core<P> {
+    fn input(&self, input: Input) {
+        let mut inner = self.inner.borrow_mut();
+        inner.browser_inputs.push_back(input);
+        inner.wake_driver();
+    }
+
+    /// Carries out the machine's actions, in order.
+    fn execute(&self, inner: &mut Inner<P>, actions: &mut Vec<Action<P>>) {
+        for action in actions.drain(..) {
+            match action {
+                Action::Connect { id, .. } => match &self.config.url {
+                    UrlSource::Fixed(url) => self.open_socket(inner, id, url),
+                    UrlSource::Provider(provider) => inner.resolving = Some((id, provider())),
+                },
+                Action::CloseSocket { id, code, reason } => {
+                    if inner
+                        .resolving
+                        .as_ref()
+                        .is_some_and(|(pending, _)| *pending == id)
+                    {
+                        inner.resolving = None;
+                    }
+                    if inner.socket.as_ref().is_some_and(|live| live.id == id) {
+                        if let Some(live) = inner.socket.take() {
+                            let _ = live.connection.close(code, &reason);
+                            inner.closing = Some(live);
+                        }
+                    }
+                }
+                Action::Transmit { id, message } => {
+                    // The ledger of sent messages is trimmed against the browser's real
+                    // bufferedAmount only once it outgrows the high-water mark, so the hot
+                    // path makes no extra call into JavaScript per message.
+                    let ledger_limit = 2 * u64::from(self.config.high_water_mark);
+                    if inner.machine.in_flight().bytes() > ledger_limit {
+                        if let Some(live) = inner.socket.as_ref().filter(|live| live.id == id) {
+                            let buffered = u64::from(live.connection.socket().buffered_amount());
+                            inner.machine.observe_buffered(id, buffered);
+                        }
+                    }
+                    self.transmit(inner, id, &message);
+                    inner.machine.record_sent(id, message);
+                }
+                Action::SendPing { id } => {
+                    let ping = &self.config.ping;
+                    self.transmit(inner, id, ping);
+                    inner.machine.record_other(id, ping.byte_len() as u64);
+                }
+                Action::RunOpenHook { id } => {
+                    let hook = self.config.open_hook.clone();
+                    match (hook, inner.socket.as_ref()) {
+                        (Some(hook), Some(live)) if live.id == id => {
+                            let sent_before = live.connection.bytes_sent();
+                            inner.hook = Some((id, sent_before, hook(Rc::clone(&live.connection))));
+                        }
+                        _ => inner
+                            .browser_inputs
+                            .push_back(Input::OpenHookDone { id, ok: true }),
+                    }
+                }
+                Action::StartTimer { timer, after } => {
+                    inner.timers[timer.index()] = Some(TimeoutFuture::new(millis(after)));
+                }
+                Action::CancelTimer(timer) => inner.timers[timer.index()] = None,
+                Action::Emit(event) => inner.emit(event),
+            }
+        }
+    }
+
+    fn open_socket(&self, inner: &mut Inner<P>, id: u64, url: &str) {
+        let options = ConnectOptions::default()
+            .protocols(self.config.protocols.iter().cloned())
+            .high_water_mark(self.config.high_water_mark);
+        match Connection::open(url, &options) {
+            Ok(connection) => {
+                inner.socket = Some(Live {
+                    id,
+                    connection: Rc::new(connection),
+                    opened: false,
+                    unsent_after_close: 0,
+                });
+            }
+            Err(error) => {
+                // An unusable URL from the provider: a failed attempt, retried on schedule,
+                // with the reason in the close event the user sees.
+                let event = CloseEvent {
+                    code: 1006,
+                    reason: error.to_string(),
+                    was_clean: false,
+                };
+                inner.browser_inputs.push_back(Input::SocketClosed {
+                    id,
+                    event,
+                    reconnect: true,
+                    unsent_bytes: 0,
+                });
+            }
+        }
+    }
+
+    fn transmit(&self, inner: &mut Inner<P>, id: u64, message: &P) {
+        if let Some(live) = inner.socket.as_mut().filter(|live| live.id == id) {
+            if live.connection.start_send(message).is_err() {
+                // Closed under our feet: its close event is on its way, and these bytes
+                // are counted as unsent so the message is queued again.
+                live.unsent_after_close += message.byte_len() as u64;
+            }
+        }
+    }
+
+    fn should_reconnect(&self, event: &CloseEvent) -> bool {
+        match &self.config.should_reconnect {
+            Some(predicate) => predicate(event),
+            None => default_should_reconnect(event),
+        }
+    }
+
+    fn is_pong(&self, message: &P) -> bool {
+        self.config
+            .is_pong
+            .as_ref()
+            .is_some_and(|is_pong| is_pong(message))
+    }
+
+    /// Polls every source once and collects what happened as inputs.
+    fn poll_sources(&self, cx: &mut Context<'_>, inputs: &mut Vec<Input>) {
+        // The URL provider and the open hook are user code: they run with no borrow held,
+        // so they may call back into the client.
+        let resolving = self.inner.borrow_mut().resolving.take();
+        if let Some((id, mut future)) = resolving {
+            match future.as_mut().poll(cx) {
+                Poll::Ready(Ok(url)) => {
+                    let mut inner = self.inner.borrow_mut();
+                    self.open_socket(&mut inner, id, &url);
+                }
+                Poll::Ready(Err(error)) => inputs.push(Input::SocketClosed {
+                    id,
+                    event: CloseEvent {
+                        code: 1006,
+                        reason: format!("URL provider failed: {error}"),
+                        was_clean: false,
+                    },
+                    reconnect: true,
+                    unsent_bytes: 0,
+                }),
+                Poll::Pending => self.inner.borrow_mut().resolving = Some((id, future)),
+            }
+        }
+
+        let hook = self.inner.borrow_mut().hook.take();
+        if let Some((id, sent_before, mut future)) = hook {
+            match future.as_mut().poll(cx) {
+                Poll::Ready(result) => {
+                    let mut inner = self.inner.borrow_mut();
+                    if let Some(live) = inner.socket.as_ref().filter(|live| live.id == id) {
+                        let written = live.connection.bytes_sent() - sent_before;
+                        inner.machine.record_other(id, written);
+                    }
+                    inputs.push(Input::OpenHookDone {
+                        id,
+                        ok: result.is_ok(),
+                    });
+                }
+                Poll::Pending => self.inner.borrow_mut().hook = Some((id, sent_before, future)),
+            }
+        }
+
+        let mut inner = self.inner.borrow_mut();
+        inputs.extend(inner.browser_inputs.drain(..));
+        self.poll_socket(&mut inner, cx, inputs);
+        if let Some(closing) = inner.closing.as_ref() {
+            if closing.connection.ready_state() == ReadyState::Closed {
+                if let Some(closing) = inner.closing.take() {
+                    inputs.push(closed_input(&closing, self.should_reconnect_closing()));
+                }
+            } else {
+                closing.connection.register_close_waker(cx);
+            }
+        }
+        for timer in Timer::ALL {
+            let slot = &mut inner.timers[timer.index()];
+            if let Some(pending) = slot {
+                if Pin::new(pending).poll(cx).is_ready() {
+                    *slot = None;
+                    let buffered_amount = inner.socket.as_ref().map_or(0, unsent_bytes);
+                    inputs.push(Input::TimerFired {
+                        timer,
+                        buffered_amount,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A socket the machine already let go of: whether to retry does not matter any more.
+    fn should_reconnect_closing(&self) -> bool {
+        false
+    }
+
+    fn poll_socket(&self, inner: &mut Inner<P>, cx: &mut Context<'_>, inputs: &mut Vec<Input>) {
+        let Some(live) = inner.socket.as_mut() else {
+            return;
+        };
+        let id = live.id;
+        if !live.opened {
+            match live.connection.poll_opened(cx) {
+                Poll::Ready(Ok(())) => {
+                    live.opened = true;
+                    inputs.push(Input::Opened {
+                        id,
+                        protocol: live.connection.socket().protocol(),
+                    });
+                }
+                Poll::Ready(Err(_)) => {
+                    if let Some(live) = inner.socket.take() {
+                        let event = live.connection.close_event().unwrap_or(CloseEvent {
+                            code: 1006,
+                            reason: String::new(),
+                            was_clean: false,
+                        });
+                        let reconnect = self.should_reconnect(&event);
+                        inputs.push(Input::SocketClosed {
+                            id,
+                            event,
+                            reconnect,
+                            unsent_bytes: 0,
+                        });
+                    }
+                    return;
+                }
+                Poll::Pending => return,
+            }
+        }
+        loop {
+            let Some(live) = inner.socket.as_ref() else {
+                return;
+            };
+            match live.connection.poll_next(cx) {
+                Poll::Ready(Some(Ok(message))) => {
+                    inputs.push(Input::MessageReceived { id });
+                    if !self.is_pong(&message) {
+                        inner.emit(Event::Message(message));
+                    }
+                }
+                Poll::Ready(Some(Err(Error::ConnectionLost(_))) | None) => {
+                    if let Some(live) = inner.socket.take() {
+                        let event = live.connection.close_event();
+                        let reconnect = event
+                            .as_ref()
+                            .is_none_or(|event| self.should_reconnect(event));
+                        inputs.push(Input::SocketClosed {
+                            id,
+                            event: event.unwrap_or(CloseEvent {
+                                code: 1006,
+                                reason: String::new(),
+                                was_clean: false,
+                            }),
+                            reconnect,
+                            unsent_bytes: unsent_bytes(&live),
+                        });
+                    }
+                    return;
+                }
+                Poll::Ready(Some(Err(error))) => inner.emit(Event::Error(error)),
+                Poll::Pending => return,
+            }
+        }
+    }
+
+    /// Runs the client until nothing more can happen now. Ready once it is closed for good
+    /// and nothing is left to watch.
+    fn drive(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut inputs = Vec::new();
+        loop {
+            self.poll_sources(cx, &mut inputs);
+            let mut inner = self.inner.borrow_mut();
+            if inputs.is_empty() {
+                inner.driver_waker = Some(cx.waker().clone());
+                let finished = inner.is_finished();
+                drop(inner);
+                self.deliver_events();
+                return if finished && self.inner.borrow().events.is_empty() {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                };
+            }
+            let mut actions = std::mem::take(&mut inner.actions);
+            for input in inputs.drain(..) {
+                inner.machine.handle(input, &mut actions);
+                self.execute(&mut inner, &mut actions);
+            }
+            inner.actions = actions;
+            drop(inner);
+            self.deliver_events();
+        }
+    }
+
+    /// Hands queued events to the `on_event` callback, if there is one, one at a time and
+    /// with no borrow held: the callback is user code and may call back into the client.
+    fn deliver_events(&self) {
+        let Some(on_event) = self.config.on_event.clone() else {
+            return;
+        };
+        loop {
+            let next = self.inner.borrow_mut().events.pop_front();
+            match next {
+                Some(event) => on_event(event),
+                None => return,
+            }
+        }
+    }
+
+    /// Starts a client: checks the configuration, attaches the browser listeners and spawns
+    /// the task that drives it. The first attempt is made at once (or when back online).
+    pub(crate) fn start(config: DriverConfig<P>) -> Result<Rc<Core<P>>, Error> {
+        crate::handshake::validate_protocols(&config.protocols)?;
+        if let UrlSource::Fixed(url) = &config.url {
+            crate::handshake::resolve_url(url)?;
+        }
+        let machine = Machine::new(config.machine.clone(), random_seed())?;
+        let core = Rc::new(Core {
+            config,
+            inner: RefCell::new(Inner {
+                machine,
+                actions: Vec::new(),
+                socket: None,
+                closing: None,
+                resolving: None,
+                hook: None,
+                timers: Default::default(),
+                browser_inputs: VecDeque::new(),
+                events: VecDeque::new(),
+                events_waker: None,
+                driver_waker: None,
+                _browser_listeners: Vec::new(),
+            }),
+        });
+        let listeners = browser_listeners(&core).map_err(|thrown| Error::from_js(&thrown))?;
+        {
+            let mut inner = core.inner.borrow_mut();
+            inner._browser_listeners = listeners;
+            if !navigator_on_line() {
+                inner.browser_inputs.push_back(Input::Offline);
+            }
+            inner.browser_inputs.push_back(Input::Start);
+        }
+        wasm_bindgen_futures::spawn_local(Driver {
+            core: Rc::downgrade(&core),
+        });
+        Ok(core)
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.inner.borrow().machine.state()
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.inner.borrow().machine.queue().len()
+    }
+
+    /// The current socket's `bufferedAmount`; 0 while disconnected.
+    pub(crate) fn buffered_amount(&self) -> u32 {
+        let inner = self.inner.borrow();
+        inner
+            .socket
+            .as_ref()
+            .map_or(0, |live| live.connection.socket().buffered_amount())
+    }
+
+    pub(crate) fn reconnect(&self) {
+        self.input(Input::Reconnect);
+    }
+
+    pub(crate) fn close(&self, code: u16, reason: &str) -> Result<Vec<P>, Error> {
+        let mut inner = self.inner.borrow_mut();
+        let mut actions = std::mem::take(&mut inner.actions);
+        let result = inner.machine.close(code, reason, &mut actions);
+        self.execute(&mut inner, &mut actions);
+        inner.actions = actions;
+        inner.wake_driver();
+        result
+    }
+
+    pub(crate) fn send(&self, message: P) -> Result<(), Error> {
+        let mut inner = self.inner.borrow_mut();
+        let mut actions = std::mem::take(&mut inner.actions);
+        let result = inner.machine.send(message, &mut actions);
+        self.execute(&mut inner, &mut actions);
+        inner.actions = actions;
+        if !inner.events.is_empty() && self.config.on_event.is_some() {
+            inner.wake_driver();
+        }
+        result
+    }
+
+    /// Waits only for the browser's buffer while connected; while disconnected the queue
+    /// decides, in `send`.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let inner = self.inner.borrow();
+        match (inner.machine.state(), inner.socket.as_ref()) {
+            (State::Open, Some(live)) => live.connection.poll_ready(cx).map(|_| ()),
+            _ => Poll::Ready(()),
+        }
+    }
+
+    pub(crate) fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<Event<P>>> {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(event) = inner.events.pop_front() {
+            return Poll::Ready(Some(event));
+        }
+        if inner.is_finished() {
+            return Poll::Ready(None);
+        }
+        inner.events_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    pub(crate) fn is_terminated(&self) -> bool {
+        let inner = self.inner.borrow();
+        inner.events.is_empty() && inner.is_finished()
+    }
+
+    /// Queues an event for the stream, as if the driver had emitted it.
+    pub(crate) fn push_event(&self, event: Event<P>) {
+        self.inner.borrow_mut().emit(event);
+    }
+
+    /// Tells the task its owner is gone, so it ends now rather than at its next wake-up.
+    pub(crate) fn owner_dropped(&self) {
+        if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            inner.wake_driver();
+        }
+    }
+}
+
+fn closed_input<P: Wire>(live: &Live<P>, reconnect: bool) -> Input {
+    Input::SocketClosed {
+        id: live.id,
+        event: live.connection.close_event().unwrap_or(CloseEvent {
+            code: 1006,
+            reason: String::new(),
+            was_clean: false,
+        }),
+        reconnect,
+        unsent_bytes: unsent_bytes(live),
+    }
+}
+
+/// The bytes a socket never sent: what the browser still holds, plus what it refused after
+/// closing.
+fn unsent_bytes<P: Wire>(live: &Live<P>) -> u64 {
+    u64::from(live.connection.socket().buffered_amount()) + live.unsent_after_close
+}
+
+impl<P: Wire> Inner<P> {
+    fn emit(&mut self, event: Event<P>) {
+        self.events.push_back(event);
+        if let Some(waker) = self.events_waker.take() {
+            waker.wake();
+        }
+    }
+
+    fn wake_driver(&mut self) {
+        if let Some(waker) = self.driver_waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Closed for good, and no socket left to hear from.
+    fn is_finished(&self) -> bool {
+        self.machine.state() == State::Closed && self.socket.is_none() && self.closing.is_none()
+    }
+}
+
+/// The task that runs the client. It ends when the client is dropped or closed for good.
+struct Driver<P> {
+    core: Weak<Core<P>>,
+}
+
+impl<P: Wire + Clone> Future for Driver<P> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match self.core.upgrade() {
+            Some(core) => core.drive(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+/// Listens for the browser going online or offline and the page becoming visible.
+fn browser_listeners<P: Wire + Clone>(core: &Rc<Core<P>>) -> Result<Vec<EventListener>, JsValue> {
+    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+    let mut listeners = Vec::with_capacity(3);
+    for (event_type, input) in [("online", Input::Online), ("offline", Input::Offline)] {
+        let weak = Rc::downgrade(core);
+        listeners.push(EventListener::new(
+            &global,
+            event_type,
+            move |_: web_sys::Event| {
+                if let Some(core) = weak.upgrade() {
+                    core.input(input.clone());
+                }
+            },
+        )?);
+    }
+    if let Some(document) = global_property(&global, "document") {
+        let target: web_sys::EventTarget = document.clone().unchecked_into();
+        let weak = Rc::downgrade(core);
+        listeners.push(EventListener::new(
+            &target,
+            "visibilitychange",
+            move |_: web_sys::Event| {
+                let visible = global_property(&document, "visibilityState")
+                    .and_then(|state| state.as_string())
+                    .is_some_and(|state| state == "visible");
+                if let (true, Some(core)) = (visible, weak.upgrade()) {
+                    core.input(Input::Visible);
+                }
+            },
+        )?);
+    }
+    Ok(listeners)
+}
+
+fn global_property(object: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(object, &JsValue::from_str(name))
+        .ok()
+        .filter(|value| !value.is_undefined() && !value.is_null())
+}
+
+/// `navigator.onLine`, taken as true where there is no navigator to ask.
+fn navigator_on_line() -> bool {
+    global_property(&js_sys::global(), "navigator")
+        .and_then(|navigator| global_property(&navigator, "onLine"))
+        .and_then(|on_line| on_line.as_bool())
+        .unwrap_or(true)
+}
+
+/// A seed for the backoff jitter that differs between clients and tabs.
+fn random_seed() -> u64 {
+    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (high << 32) | low
+}
+
+fn millis(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
+}
