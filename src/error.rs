@@ -116,6 +116,13 @@ pub enum Error {
         /// The message that was refused.
         message: crate::Message,
     },
+
+    /// A message from JavaScript was refused for this reason; the caller still holds it.
+    #[error("the message was not sent: {refusal}")]
+    Refused {
+        /// Why.
+        refusal: crate::Refusal,
+    },
 }
 
 impl Error {

@@ -98,6 +98,7 @@
 mod close;
 mod error;
 mod handshake;
+pub mod js;
 mod listener;
 mod message;
 mod payload;

@@ -38,6 +38,25 @@ pub enum Refusal {
     ClosedForGood,
 }
 
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::TooLarge { bytes, max_bytes } => write!(
+                f,
+                "it is {bytes} bytes, more than the send queue's limit of {max_bytes}"
+            ),
+            Refusal::QueueFull {
+                max_messages,
+                max_bytes,
+            } => write!(
+                f,
+                "the send queue is full (at most {max_messages} messages and {max_bytes} bytes)"
+            ),
+            Refusal::ClosedForGood => write!(f, "the socket is closed for good"),
+        }
+    }
+}
+
 impl Payload for Message {
     fn byte_len(&self) -> usize {
         self.len()

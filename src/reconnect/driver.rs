@@ -9,7 +9,7 @@
 //! It is generic over the payload: the Rust client carries [`Message`](crate::Message)s, the
 //! JavaScript class carries JS values that are never copied into wasm memory.
 
-use super::options::{ClosePredicate, PongMatcher, UrlSource};
+use super::options::{ClosePredicate, PongMatcher, Target, UrlSource};
 use super::{Action, Event, Input, Machine, MachineConfig, State, Timer};
 use crate::listener::EventListener;
 use crate::socket::{Connection, ReadyState, Wire};
@@ -69,7 +69,7 @@ struct Inner<P> {
     /// A socket closed by the machine, kept until its `close` event so the machine can learn
     /// what it never sent.
     closing: Option<Live<P>>,
-    resolving: Option<(u64, LocalBoxFuture<'static, Result<String, Error>>)>,
+    resolving: Option<(u64, LocalBoxFuture<'static, Result<Target, Error>>)>,
     hook: Option<RunningHook>,
     timers: [Option<TimeoutFuture>; Timer::ALL.len()],
     browser_inputs: VecDeque<Input>,
@@ -91,7 +91,7 @@ impl<P: Wire + Clone> Core<P> {
         for action in actions.drain(..) {
             match action {
                 Action::Connect { id, .. } => match &self.config.url {
-                    UrlSource::Fixed(url) => self.open_socket(inner, id, url),
+                    UrlSource::Fixed(url) => self.open_socket(inner, id, url, None),
                     UrlSource::Provider(provider) => inner.resolving = Some((id, provider())),
                 },
                 Action::CloseSocket { id, code, reason } => {
@@ -149,9 +149,16 @@ impl<P: Wire + Clone> Core<P> {
         }
     }
 
-    fn open_socket(&self, inner: &mut Inner<P>, id: u64, url: &str) {
+    fn open_socket(
+        &self,
+        inner: &mut Inner<P>,
+        id: u64,
+        url: &str,
+        protocols: Option<Vec<String>>,
+    ) {
+        let protocols = protocols.unwrap_or_else(|| self.config.protocols.clone());
         let options = ConnectOptions::default()
-            .protocols(self.config.protocols.iter().cloned())
+            .protocols(protocols)
             .high_water_mark(self.config.high_water_mark);
         match Connection::open(url, &options) {
             Ok(connection) => {
@@ -211,9 +218,9 @@ impl<P: Wire + Clone> Core<P> {
         let resolving = self.inner.borrow_mut().resolving.take();
         if let Some((id, mut future)) = resolving {
             match future.as_mut().poll(cx) {
-                Poll::Ready(Ok(url)) => {
+                Poll::Ready(Ok((url, protocols))) => {
                     let mut inner = self.inner.borrow_mut();
-                    self.open_socket(&mut inner, id, &url);
+                    self.open_socket(&mut inner, id, &url, protocols);
                 }
                 Poll::Ready(Err(error)) => inputs.push(Input::SocketClosed {
                     id,
@@ -448,6 +455,25 @@ impl<P: Wire + Clone> Core<P> {
             .socket
             .as_ref()
             .map_or(0, |live| live.connection.socket().buffered_amount())
+    }
+
+    /// The current socket, open or opening.
+    pub(crate) fn socket(&self) -> Option<web_sys::WebSocket> {
+        let inner = self.inner.borrow();
+        inner
+            .socket
+            .as_ref()
+            .map(|live| live.connection.socket().clone())
+    }
+
+    /// Bytes waiting in the queue.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.inner.borrow().machine.queue().bytes()
+    }
+
+    /// Whether a socket closed by `close()` has yet to report its close event.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.inner.borrow().closing.is_some()
     }
 
     pub(crate) fn reconnect(&self) {

@@ -99,8 +99,8 @@ mod tests;
 mod properties;
 
 mod client;
-mod driver;
-mod options;
+pub(crate) mod driver;
+pub(crate) mod options;
 
 pub use client::Reconnecting;
 pub use options::ReconnectOptions;

@@ -8,7 +8,11 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-pub(crate) type UrlProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<String, Error>>>;
+/// Where the next attempt goes: the URL, and the subprotocols when they too are provided
+/// per attempt (`None`: the configured ones).
+pub(crate) type Target = (String, Option<Vec<String>>);
+
+pub(crate) type UrlProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<Target, Error>>>;
 type WriterHook = Rc<dyn Fn(Writer) -> LocalBoxFuture<'static, Result<(), Error>>>;
 pub(crate) type ClosePredicate = Rc<dyn Fn(&CloseEvent) -> bool>;
 pub(crate) type PongMatcher<P = Message> = Rc<dyn Fn(&P) -> bool>;
@@ -58,7 +62,10 @@ impl ReconnectOptions {
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = Result<String, Error>> + 'static,
     {
-        let provider: UrlProvider = Rc::new(move || Box::pin(provider()));
+        let provider: UrlProvider = Rc::new(move || {
+            let url = provider();
+            Box::pin(async move { Ok((url.await?, None)) })
+        });
         ReconnectOptions::with_url(UrlSource::Provider(provider))
     }
 

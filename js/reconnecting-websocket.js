@@ -1,0 +1,247 @@
+// The JavaScript face of resocket: a class that behaves like the browser's WebSocket (it
+// extends EventTarget, so listeners, `once`, `handleEvent` and dispatchEvent are the real
+// thing), backed by the Rust core that reconnects, queues and times everything.
+//
+// The core is created through `createCore(url, protocols, options, emit)`; it calls
+// `emit(kind, a, b, c)` for everything that happens, and this class turns that into events.
+// Incoming data reaches listeners as the browser's own value: it never goes through wasm.
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+// The kinds `emit` reports; they match `EventKind` in src/js/mod.rs.
+const KIND_OPEN = 0;
+const KIND_MESSAGE = 1;
+const KIND_CLOSE = 2;
+const KIND_RECONNECTING = 3;
+const KIND_GIVEUP = 4;
+const KIND_DROPPED = 5;
+const KIND_UNSENT = 6;
+const KIND_ERROR = 7;
+
+const HANDLERS = ['open', 'message', 'close', 'error', 'reconnecting', 'giveup'];
+const utf8 = new TextEncoder();
+
+/** The bytes `send(data)` puts on the wire, or a TypeError for data a WebSocket cannot send. */
+export function byteLength(data) {
+  if (typeof data === 'string') {
+    // Counting UTF-8 bytes without encoding: one pass over the UTF-16 code units.
+    let bytes = 0;
+    for (let i = 0; i < data.length; i++) {
+      const unit = data.charCodeAt(i);
+      if (unit < 0x80) bytes += 1;
+      else if (unit < 0x800) bytes += 2;
+      else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < data.length &&
+               (data.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { bytes += 4; i++; }
+      else bytes += 3;
+    }
+    return bytes;
+  }
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
+  throw new TypeError(
+    `ReconnectingWebSocket.send: expected a string, ArrayBuffer, ArrayBufferView or Blob, got ${describe(data)}`);
+}
+
+/** A copy of a view's bytes, for data queued while down: the caller may reuse its buffer. */
+export function snapshot(data) {
+  if (ArrayBuffer.isView(data)) {
+    return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  }
+  return data;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'an object';
+  return typeof value;
+}
+
+// The same checks and exceptions as the browser's WebSocket.close().
+function checkClose(code, reason) {
+  if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+    throw new DOMException(
+      `The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
+      'InvalidAccessError');
+  }
+  if (reason !== undefined && utf8.encode(reason).byteLength > 123) {
+    throw new DOMException('The close reason must not be greater than 123 UTF-8 bytes.', 'SyntaxError');
+  }
+}
+
+export function defineReconnectingWebSocket(createCore) {
+  class ReconnectingWebSocket extends EventTarget {
+    #core;
+    #binaryType = 'arraybuffer';
+    #handlers = new Map();
+    #readyState = CONNECTING;
+    #url = '';
+    #protocol = '';
+    #extensions = '';
+    #iterators = new Set();
+
+    constructor(url, protocols = undefined, options = undefined) {
+      super();
+      if (url instanceof URL) url = url.href;
+      if (typeof url === 'string') this.#url = url;
+      this.#core = createCore(url, protocols, options ?? {}, (kind, a, b, c) => this.#emit(kind, a, b, c));
+      this.#url = this.#core.url() || this.#url;
+    }
+
+    get url() { return this.#url; }
+    get protocol() { return this.#protocol; }
+    get extensions() { return this.#extensions; }
+    get readyState() { return this.#readyState; }
+    /** Bytes given to `send` and not yet on the network: the socket's buffer plus the queue. */
+    get bufferedAmount() { return this.#core.bufferedAmount(); }
+    /** How many messages wait for the next connection. */
+    get queuedMessages() { return this.#core.queued(); }
+
+    get binaryType() { return this.#binaryType; }
+    set binaryType(value) {
+      // As in the browser: values other than the two types are ignored.
+      if (value === 'arraybuffer' || value === 'blob') this.#binaryType = value;
+    }
+
+    send(data) {
+      const bytes = byteLength(data);
+      if (this.#readyState !== OPEN) data = snapshot(data);
+      this.#core.send(data, bytes);
+    }
+
+    close(code = undefined, reason = undefined) {
+      if (code !== undefined) code = Number(code) & 0xffff;
+      if (reason !== undefined) reason = String(reason);
+      checkClose(code, reason);
+      if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+      const socketWillReport = this.#core.close(code, reason);
+      this.#readyState = CLOSING;
+      if (!socketWillReport) {
+        // No socket was open: as the browser does when closed while connecting.
+        setTimeout(() => this.#closed(1006, '', false, true), 0);
+      }
+    }
+
+    /** Closes the current connection, if any, and connects again at once. */
+    reconnect() {
+      if (this.#readyState === CLOSING || this.#readyState === CLOSED) {
+        if (this.#readyState === CLOSED && this.#core.gaveUp()) this.#readyState = CONNECTING;
+        else return;
+      }
+      this.#core.reconnect();
+    }
+
+    /** Yields the data of every message from now on, until the socket is closed for good. */
+    [Symbol.asyncIterator]() {
+      const buffered = [];
+      let wake = null;
+      let done = this.#readyState === CLOSED;
+      const iterator = {
+        push: (data) => { buffered.push(data); wake?.(); },
+        end: () => { done = true; wake?.(); },
+        next: async () => {
+          while (buffered.length === 0 && !done) await new Promise((resolve) => (wake = resolve));
+          wake = null;
+          if (buffered.length > 0) return { value: buffered.shift(), done: false };
+          this.#iterators.delete(iterator);
+          return { value: undefined, done: true };
+        },
+        return: async () => {
+          this.#iterators.delete(iterator);
+          return { value: undefined, done: true };
+        },
+        [Symbol.asyncIterator]() { return this; },
+      };
+      this.#iterators.add(iterator);
+      return iterator;
+    }
+
+    #emit(kind, a, b, c) {
+      switch (kind) {
+        case KIND_MESSAGE: return this.#message(a);
+        case KIND_OPEN: {
+          this.#readyState = OPEN;
+          this.#url = this.#core.url() || this.#url;
+          this.#protocol = b;
+          this.#extensions = c;
+          return this.dispatchEvent(Object.assign(new Event('open'), { attempt: a }));
+        }
+        case KIND_CLOSE: return this.#closed(a, b, c, false);
+        case KIND_RECONNECTING: {
+          this.#readyState = CONNECTING;
+          return this.dispatchEvent(Object.assign(new Event('reconnecting'), { attempt: a, delay: b }));
+        }
+        case KIND_GIVEUP: {
+          this.#readyState = CLOSED;
+          this.dispatchEvent(Object.assign(new Event('giveup'), { reason: a }));
+          return this.#endIterators();
+        }
+        case KIND_DROPPED:
+          return this.dispatchEvent(Object.assign(new Event('dropped'), { messages: a }));
+        case KIND_UNSENT:
+          return this.dispatchEvent(Object.assign(new Event('unsent'), { messages: a }));
+        case KIND_ERROR:
+          return this.dispatchEvent(Object.assign(new Event('error'), { message: a }));
+      }
+    }
+
+    #message(data) {
+      if (this.#binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data]);
+      for (const iterator of this.#iterators) iterator.push(data);
+      this.dispatchEvent(new MessageEvent('message', { data, origin: originOf(this.#url) }));
+    }
+
+    #closed(code, reason, wasClean, final) {
+      final = final || this.#readyState === CLOSING || this.#core.isFinished();
+      // The browser fires `error` before `close` when a connection fails or is cut.
+      if (!wasClean && code === 1006) this.dispatchEvent(new Event('error'));
+      if (final) this.#readyState = CLOSED;
+      else if (this.#readyState === OPEN) this.#readyState = CONNECTING;
+      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
+      if (final) this.#endIterators();
+    }
+
+    #endIterators() {
+      for (const iterator of this.#iterators) iterator.end();
+    }
+
+    static {
+      // onopen, onmessage, ...: an attribute handler is one listener, added where it was first
+      // set, so it keeps its place among the others as in the browser.
+      for (const type of HANDLERS) {
+        Object.defineProperty(this.prototype, `on${type}`, {
+          configurable: true,
+          enumerable: true,
+          get() { return this.#handlers.get(type)?.handler ?? null; },
+          set(value) {
+            const handler = typeof value === 'function' ? value : null;
+            let slot = this.#handlers.get(type);
+            if (!slot) {
+              slot = { handler: null, listener: (event) => slot.handler?.call(this, event) };
+              this.#handlers.set(type, slot);
+            }
+            if (handler && !slot.handler) this.addEventListener(type, slot.listener);
+            if (!handler && slot.handler) this.removeEventListener(type, slot.listener);
+            slot.handler = handler;
+          },
+        });
+      }
+    }
+  }
+
+  for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
+    Object.defineProperty(ReconnectingWebSocket, name, { value, enumerable: true });
+    Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
+  }
+  return ReconnectingWebSocket;
+}
+
+function originOf(url) {
+  try {
+    return new URL(url).origin.replace(/^http/, 'ws');
+  } catch {
+    return '';
+  }
+}

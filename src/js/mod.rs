@@ -1,0 +1,459 @@
+//! The npm package's `ReconnectingWebSocket`: a drop-in for the browser's `WebSocket`.
+//!
+//! The class itself is JavaScript (`js/reconnecting-websocket.js`): it extends `EventTarget`,
+//! so every listener rule is the browser's own. Everything else (reconnecting, queueing,
+//! timers, heartbeats) is the Rust driver, reached through [`ReconnectingCore`]. Message data
+//! travels as the JS values themselves: what a listener receives is what the browser
+//! delivered, never a copy made through wasm memory.
+
+mod options;
+mod payload;
+
+use crate::reconnect::driver::{Core, DriverConfig, OpenHook};
+use crate::reconnect::options::{Target, UrlProvider, UrlSource};
+use crate::reconnect::{Event, State};
+use crate::socket::Connection;
+use crate::Error;
+use futures_util::future::LocalBoxFuture;
+use js_sys::{Array, Function, Object, Reflect};
+use payload::JsPayload;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/js/reconnecting-websocket.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = defineReconnectingWebSocket)]
+    fn define_class(create_core: &JsValue) -> JsValue;
+
+    #[wasm_bindgen(js_name = byteLength, catch)]
+    fn byte_length_js(data: &JsValue) -> Result<f64, JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The class's `emit(kind, a, b, c)` callback.
+    type Emit;
+
+    #[wasm_bindgen(method, catch, js_name = call)]
+    fn call(
+        this: &Emit,
+        context: &JsValue,
+        kind: u32,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+    ) -> Result<(), JsValue>;
+
+    /// Reports an exception the way an uncaught one in an event listener is reported.
+    #[wasm_bindgen(js_name = reportError, catch)]
+    fn report_error(error: &JsValue) -> Result<(), JsValue>;
+}
+
+/// What `emit` reports; the numbers match the constants in `js/reconnecting-websocket.js`.
+#[derive(Clone, Copy)]
+enum EventKind {
+    Open = 0,
+    Message = 1,
+    Close = 2,
+    Reconnecting = 3,
+    GiveUp = 4,
+    Dropped = 5,
+    Unsent = 6,
+    Error = 7,
+}
+
+/// The size in bytes of data for `send`, or the class's `TypeError` for anything else.
+pub(crate) fn byte_length(data: &JsValue) -> Result<usize, JsValue> {
+    Ok(byte_length_js(data)? as usize)
+}
+
+thread_local! {
+    // One class per program, and the one closure it creates cores through.
+    static CLASS: RefCell<Option<(JsValue, CreateCore)>> = const { RefCell::new(None) };
+}
+
+type CreateCore = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
+
+/// The `ReconnectingWebSocket` class (its constructor), created once per program.
+#[wasm_bindgen(js_name = reconnectingWebSocketClass)]
+pub fn reconnecting_websocket_class() -> JsValue {
+    CLASS.with(|class| {
+        let mut class = class.borrow_mut();
+        let (constructor, _) = class.get_or_insert_with(|| {
+            let create: CreateCore = Closure::new(|url, protocols, options, emit| {
+                ReconnectingCore::new(url, protocols, options, emit).map(JsValue::from)
+            });
+            (define_class(create.as_ref()), create)
+        });
+        constructor.clone()
+    })
+}
+
+/// The Rust side of one `ReconnectingWebSocket`. Not meant to be used directly.
+#[wasm_bindgen]
+pub struct ReconnectingCore {
+    core: Rc<Core<JsPayload>>,
+}
+
+impl ReconnectingCore {
+    fn new(
+        url: JsValue,
+        protocols: JsValue,
+        options: JsValue,
+        emit: JsValue,
+    ) -> Result<Self, JsValue> {
+        let options = options::parse(&options)?;
+        let emit: Emit = emit
+            .dyn_into::<Function>()
+            .map_err(|_| JsValue::from(js_sys::TypeError::new("emit must be a function")))?
+            .unchecked_into();
+        let url = url_source(url, protocols.clone())?;
+        let protocols = match &url {
+            UrlSource::Fixed(_) => protocol_list(&protocols)?,
+            UrlSource::Provider(_) => Vec::new(),
+        };
+        let core_slot: Rc<RefCell<Option<std::rc::Weak<Core<JsPayload>>>>> = Rc::default();
+        let on_event = {
+            let core_slot = Rc::clone(&core_slot);
+            move |event: Event<JsPayload>| {
+                let extensions = core_slot
+                    .borrow()
+                    .as_ref()
+                    .and_then(std::rc::Weak::upgrade)
+                    .and_then(|core| core.socket())
+                    .map(|socket| socket.extensions())
+                    .unwrap_or_default();
+                deliver(&emit, event, &extensions);
+            }
+        };
+        let config = DriverConfig {
+            url,
+            protocols,
+            high_water_mark: options.high_water_mark,
+            machine: options.machine,
+            ping: options.ping,
+            is_pong: options.is_pong.map(|is_pong| {
+                let is_pong: Rc<dyn Fn(&JsPayload) -> bool> =
+                    Rc::new(move |message: &JsPayload| {
+                        is_pong
+                            .call1(&JsValue::UNDEFINED, &message.value)
+                            .is_ok_and(|answer| answer.is_truthy())
+                    });
+                is_pong
+            }),
+            should_reconnect: options.should_reconnect.map(|predicate| {
+                let predicate: Rc<dyn Fn(&crate::CloseEvent) -> bool> = Rc::new(move |event| {
+                    let init = web_sys::CloseEventInit::new();
+                    init.set_code(event.code);
+                    init.set_reason(&event.reason);
+                    init.set_was_clean(event.was_clean);
+                    web_sys::CloseEvent::new_with_event_init_dict("close", &init)
+                        .and_then(|event| predicate.call1(&JsValue::UNDEFINED, &event))
+                        .is_ok_and(|answer| answer.is_truthy())
+                });
+                predicate
+            }),
+            open_hook: options.on_open.map(open_hook),
+            on_event: Some(Rc::new(on_event)),
+        };
+        let core = Core::start(config).map_err(to_js_error)?;
+        *core_slot.borrow_mut() = Some(Rc::downgrade(&core));
+        Ok(ReconnectingCore { core })
+    }
+}
+
+#[wasm_bindgen]
+impl ReconnectingCore {
+    /// The current connection's URL, as the browser resolved it; empty before the first.
+    pub fn url(&self) -> String {
+        self.core
+            .socket()
+            .map(|socket| socket.url())
+            .unwrap_or_default()
+    }
+
+    /// The socket's `bufferedAmount` plus the bytes queued for the next connection.
+    #[wasm_bindgen(js_name = bufferedAmount)]
+    pub fn buffered_amount(&self) -> f64 {
+        f64::from(self.core.buffered_amount()) + self.core.queued_bytes() as f64
+    }
+
+    /// How many messages are queued.
+    pub fn queued(&self) -> u32 {
+        u32::try_from(self.core.queued()).unwrap_or(u32::MAX)
+    }
+
+    /// Sends now if open, else queues.
+    ///
+    /// # Errors
+    ///
+    /// An `InvalidStateError` after `close()` or giving up; an `Error` naming the limit when
+    /// the queue refuses it.
+    pub fn send(&self, data: JsValue, bytes: f64) -> Result<(), JsValue> {
+        let payload = JsPayload {
+            value: data,
+            bytes: bytes as usize,
+        };
+        self.core.send(payload).map_err(to_js_error)
+    }
+
+    /// Closes for good. Returns whether a socket will still report its close event.
+    ///
+    /// # Errors
+    ///
+    /// The class checks the code and reason first, so this fails only on a browser error.
+    pub fn close(&self, code: Option<u16>, reason: Option<String>) -> Result<bool, JsValue> {
+        let unsent = self
+            .core
+            .close(
+                code.unwrap_or(crate::NORMAL_CLOSURE),
+                reason.as_deref().unwrap_or(""),
+            )
+            .map_err(to_js_error)?;
+        let will_report = self.core.is_closing();
+        if !unsent.is_empty() {
+            self.core.push_event(Event::Unsent(unsent));
+        }
+        Ok(will_report)
+    }
+
+    /// Closes the current connection, if any, and connects again at once.
+    pub fn reconnect(&self) {
+        self.core.reconnect();
+    }
+
+    /// Whether the client gave up reconnecting.
+    #[wasm_bindgen(js_name = gaveUp)]
+    pub fn gave_up(&self) -> bool {
+        self.core.state() == State::GaveUp
+    }
+
+    /// Whether the client will make no more attempts (closed for good, or gave up).
+    #[wasm_bindgen(js_name = isFinished)]
+    pub fn is_finished(&self) -> bool {
+        matches!(self.core.state(), State::Closed | State::GaveUp)
+    }
+}
+
+impl Drop for ReconnectingCore {
+    fn drop(&mut self) {
+        self.core.owner_dropped();
+    }
+}
+
+/// Turns one event into a call of the class's `emit`.
+fn deliver(emit: &Emit, event: Event<JsPayload>, extensions: &str) {
+    let none = JsValue::UNDEFINED;
+    let (kind, a, b, c) = match event {
+        Event::Message(message) => (
+            EventKind::Message,
+            message.value,
+            none.clone(),
+            none.clone(),
+        ),
+        Event::Open { attempt, protocol } => (
+            EventKind::Open,
+            attempt.into(),
+            protocol.into(),
+            extensions.into(),
+        ),
+        Event::Closed(event) => (
+            EventKind::Close,
+            event.code.into(),
+            event.reason.into(),
+            event.was_clean.into(),
+        ),
+        Event::Reconnecting { attempt, delay } => (
+            EventKind::Reconnecting,
+            attempt.into(),
+            (delay.as_secs_f64() * 1000.0).into(),
+            none.clone(),
+        ),
+        Event::GaveUp { reason } => (
+            EventKind::GiveUp,
+            reason.to_string().into(),
+            none.clone(),
+            none.clone(),
+        ),
+        Event::Dropped(messages) => (
+            EventKind::Dropped,
+            values(messages),
+            none.clone(),
+            none.clone(),
+        ),
+        Event::Unsent(messages) => (
+            EventKind::Unsent,
+            values(messages),
+            none.clone(),
+            none.clone(),
+        ),
+        Event::Error(error) => (
+            EventKind::Error,
+            error.to_string().into(),
+            none.clone(),
+            none.clone(),
+        ),
+    };
+    if let Err(thrown) = emit.call(&JsValue::UNDEFINED, kind as u32, &a, &b, &c) {
+        // Listeners' exceptions are caught by dispatchEvent; this is one from the class
+        // itself. It must not unwind through the driver, so it is reported, not thrown.
+        let _ = report_error(&thrown);
+    }
+}
+
+fn values(messages: Vec<JsPayload>) -> JsValue {
+    messages
+        .into_iter()
+        .map(|message| message.value)
+        .collect::<Array>()
+        .into()
+}
+
+/// An `Error` as the matching JavaScript exception.
+fn to_js_error(error: Error) -> JsValue {
+    let dom = |name: &str| -> JsValue {
+        web_sys::DomException::new_with_message_and_name(&error.to_string(), name)
+            .map_or_else(|thrown| thrown, JsValue::from)
+    };
+    match &error {
+        Error::InvalidUrl { .. } | Error::InvalidProtocol { .. } => dom("SyntaxError"),
+        Error::InvalidCloseCode { .. } => dom("InvalidAccessError"),
+        Error::CloseReasonTooLong { .. } => dom("SyntaxError"),
+        Error::Refused {
+            refusal: crate::Refusal::ClosedForGood,
+        } => dom("InvalidStateError"),
+        Error::InvalidOption { .. } => js_sys::TypeError::new(&error.to_string()).into(),
+        _ => js_sys::Error::new(&error.to_string()).into(),
+    }
+}
+
+/// A URL as a string: a string, or anything with an `href` (a `URL`).
+fn url_string(value: &JsValue) -> Option<String> {
+    value.as_string().or_else(|| {
+        Reflect::get(value, &JsValue::from_str("href"))
+            .ok()
+            .and_then(|href| href.as_string())
+    })
+}
+
+/// The subprotocols argument: absent, a string, or an array of strings.
+fn protocol_list(protocols: &JsValue) -> Result<Vec<String>, JsValue> {
+    if protocols.is_undefined() || protocols.is_null() {
+        return Ok(Vec::new());
+    }
+    if let Some(protocol) = protocols.as_string() {
+        return Ok(vec![protocol]);
+    }
+    if Array::is_array(protocols) {
+        return Array::from(protocols)
+            .iter()
+            .map(|protocol| {
+                protocol.as_string().ok_or_else(|| {
+                    JsValue::from(js_sys::TypeError::new("each subprotocol must be a string"))
+                })
+            })
+            .collect();
+    }
+    Err(
+        js_sys::TypeError::new("protocols must be a string, an array of strings or a function")
+            .into(),
+    )
+}
+
+/// Calls `function` and awaits its result if it is a promise.
+async fn call_maybe_async(function: &Function) -> Result<JsValue, Error> {
+    let result = function
+        .call0(&JsValue::UNDEFINED)
+        .map_err(|thrown| Error::from_js(&thrown))?;
+    match result.dyn_into::<js_sys::Promise>() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .map_err(|thrown| Error::from_js(&thrown)),
+        Err(value) => Ok(value),
+    }
+}
+
+/// The URL argument: a string or `URL`, or a function (sync or async) called before every
+/// attempt. Subprotocols given as a function make the target a provider too.
+fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, JsValue> {
+    let url_function = url.dyn_ref::<Function>().cloned();
+    let protocols_function = protocols.dyn_ref::<Function>().cloned();
+    if url_function.is_none() && protocols_function.is_none() {
+        return match url_string(&url) {
+            Some(url) => Ok(UrlSource::Fixed(url)),
+            None => Err(js_sys::TypeError::new("url must be a string, a URL or a function").into()),
+        };
+    }
+    let fixed_url = url_string(&url);
+    if url_function.is_none() && fixed_url.is_none() {
+        return Err(js_sys::TypeError::new("url must be a string, a URL or a function").into());
+    }
+    let fixed_protocols = match protocols_function {
+        Some(_) => None,
+        None => Some(protocol_list(&protocols)?),
+    };
+    let provider: UrlProvider = Rc::new(move || {
+        let url_function = url_function.clone();
+        let protocols_function = protocols_function.clone();
+        let fixed_url = fixed_url.clone();
+        let fixed_protocols = fixed_protocols.clone();
+        let future: LocalBoxFuture<'static, Result<Target, Error>> = Box::pin(async move {
+            let url = match (&url_function, fixed_url) {
+                (Some(function), _) => {
+                    let value = call_maybe_async(function).await?;
+                    url_string(&value).ok_or_else(|| Error::InvalidUrl {
+                        url: format!("{value:?}"),
+                        reason: "the URL function must return a string or a URL".to_owned(),
+                    })?
+                }
+                (None, Some(url)) => url,
+                (None, None) => String::new(),
+            };
+            let protocols = match (&protocols_function, fixed_protocols) {
+                (Some(function), _) => {
+                    let value = call_maybe_async(function).await?;
+                    protocol_list(&value).map_err(|thrown| Error::from_js(&thrown))?
+                }
+                (None, protocols) => protocols.unwrap_or_default(),
+            };
+            Ok((url, Some(protocols)))
+        });
+        future
+    });
+    Ok(UrlSource::Provider(provider))
+}
+
+/// The `onOpen` option as the driver's hook: called with an object whose `send` writes on the
+/// fresh connection, ahead of everything queued; awaited if it returns a promise.
+fn open_hook(hook: Function) -> OpenHook<JsPayload> {
+    Rc::new(move |connection: Rc<Connection<JsPayload>>| {
+        let hook = hook.clone();
+        Box::pin(async move {
+            let send =
+                Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |data: JsValue| {
+                    let bytes = byte_length(&data)?;
+                    connection
+                        .start_send(&JsPayload { value: data, bytes })
+                        .map_err(to_js_error)
+                });
+            let socket = Object::new();
+            Reflect::set(&socket, &JsValue::from_str("send"), send.as_ref())
+                .map_err(|thrown| Error::from_js(&thrown))?;
+            let result = hook
+                .call1(&JsValue::UNDEFINED, &socket)
+                .map_err(|thrown| Error::from_js(&thrown))?;
+            if let Ok(promise) = result.dyn_into::<js_sys::Promise>() {
+                JsFuture::from(promise)
+                    .await
+                    .map_err(|thrown| Error::from_js(&thrown))?;
+            }
+            // `send` is dropped here: the hook's socket works only while the hook runs.
+            drop(send);
+            Ok(())
+        })
+    })
+}
