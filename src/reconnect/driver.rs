@@ -29,6 +29,9 @@ use wasm_bindgen::{JsCast, JsValue};
 pub(crate) type OpenHook<P> =
     Rc<dyn Fn(Rc<Connection<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
 
+/// Where a driver hands its events, as they happen.
+pub(crate) type EventCallback<P> = Rc<dyn Fn(Event<P>)>;
+
 /// Everything a driver is configured with, for one kind of payload.
 pub(crate) struct DriverConfig<P> {
     pub(crate) url: UrlSource,
@@ -42,11 +45,14 @@ pub(crate) struct DriverConfig<P> {
     /// Where events go. `None`: they wait in a queue for [`Core::poll_event`]. `Some`: the
     /// driver hands them over as they happen, with no borrow held, so the callback may call
     /// back into the client.
-    pub(crate) on_event: Option<Rc<dyn Fn(Event<P>)>>,
+    pub(crate) on_event: Option<EventCallback<P>>,
 }
 
 pub(crate) struct Core<P> {
     config: DriverConfig<P>,
+    /// Taken from the configuration and let go once the client has finished, so a callback
+    /// that reaches back to its JavaScript owner does not keep that owner alive for ever.
+    on_event: RefCell<Option<EventCallback<P>>>,
     inner: RefCell<Inner<P>>,
 }
 
@@ -254,9 +260,10 @@ impl<P: Wire + Clone> Core<P> {
             }
         }
 
+        let mut observed = Vec::new();
         let mut inner = self.inner.borrow_mut();
         inputs.extend(inner.browser_inputs.drain(..));
-        self.poll_socket(&mut inner, cx, inputs);
+        self.poll_socket(&mut inner, cx, inputs, &mut observed);
         if let Some(closing) = inner.closing.as_ref() {
             if closing.connection.ready_state() == ReadyState::Closed {
                 if let Some(closing) = inner.closing.take() {
@@ -279,6 +286,8 @@ impl<P: Wire + Clone> Core<P> {
                 }
             }
         }
+        drop(inner);
+        self.judge(&mut observed, inputs);
     }
 
     /// A socket the machine already let go of: whether to retry does not matter any more.
@@ -286,7 +295,15 @@ impl<P: Wire + Clone> Core<P> {
         false
     }
 
-    fn poll_socket(&self, inner: &mut Inner<P>, cx: &mut Context<'_>, inputs: &mut Vec<Input>) {
+    /// Polls the current socket. What needs user code to judge (is a message a pong, should a
+    /// close be retried) is only collected here, while the state is borrowed, and judged later.
+    fn poll_socket(
+        &self,
+        inner: &mut Inner<P>,
+        cx: &mut Context<'_>,
+        inputs: &mut Vec<Input>,
+        observed: &mut Vec<Observed<P>>,
+    ) {
         let Some(live) = inner.socket.as_mut() else {
             return;
         };
@@ -302,16 +319,9 @@ impl<P: Wire + Clone> Core<P> {
                 }
                 Poll::Ready(Err(_)) => {
                     if let Some(live) = inner.socket.take() {
-                        let event = live.connection.close_event().unwrap_or(CloseEvent {
-                            code: 1006,
-                            reason: String::new(),
-                            was_clean: false,
-                        });
-                        let reconnect = self.should_reconnect(&event);
-                        inputs.push(Input::SocketClosed {
+                        observed.push(Observed::Closed {
                             id,
-                            event,
-                            reconnect,
+                            event: close_event_of(&live),
                             unsent_bytes: 0,
                         });
                     }
@@ -325,26 +335,12 @@ impl<P: Wire + Clone> Core<P> {
                 return;
             };
             match live.connection.poll_next(cx) {
-                Poll::Ready(Some(Ok(message))) => {
-                    inputs.push(Input::MessageReceived { id });
-                    if !self.is_pong(&message) {
-                        inner.emit(Event::Message(message));
-                    }
-                }
+                Poll::Ready(Some(Ok(message))) => observed.push(Observed::Message(id, message)),
                 Poll::Ready(Some(Err(Error::ConnectionLost(_))) | None) => {
                     if let Some(live) = inner.socket.take() {
-                        let event = live.connection.close_event();
-                        let reconnect = event
-                            .as_ref()
-                            .is_none_or(|event| self.should_reconnect(event));
-                        inputs.push(Input::SocketClosed {
+                        observed.push(Observed::Closed {
                             id,
-                            event: event.unwrap_or(CloseEvent {
-                                code: 1006,
-                                reason: String::new(),
-                                was_clean: false,
-                            }),
-                            reconnect,
+                            event: close_event_of(&live),
                             unsent_bytes: unsent_bytes(&live),
                         });
                     }
@@ -352,6 +348,34 @@ impl<P: Wire + Clone> Core<P> {
                 }
                 Poll::Ready(Some(Err(error))) => inner.emit(Event::Error(error)),
                 Poll::Pending => return,
+            }
+        }
+    }
+
+    /// Judges what the socket reported, with no borrow held: the pong matcher and the
+    /// reconnect predicate are user code and may call back into the client.
+    fn judge(&self, observed: &mut Vec<Observed<P>>, inputs: &mut Vec<Input>) {
+        for item in observed.drain(..) {
+            match item {
+                Observed::Message(id, message) => {
+                    inputs.push(Input::MessageReceived { id });
+                    if !self.is_pong(&message) {
+                        self.inner.borrow_mut().emit(Event::Message(message));
+                    }
+                }
+                Observed::Closed {
+                    id,
+                    event,
+                    unsent_bytes,
+                } => {
+                    let reconnect = self.should_reconnect(&event);
+                    inputs.push(Input::SocketClosed {
+                        id,
+                        event,
+                        reconnect,
+                        unsent_bytes,
+                    });
+                }
             }
         }
     }
@@ -388,27 +412,31 @@ impl<P: Wire + Clone> Core<P> {
     /// Hands queued events to the `on_event` callback, if there is one, one at a time and
     /// with no borrow held: the callback is user code and may call back into the client.
     fn deliver_events(&self) {
-        let Some(on_event) = self.config.on_event.clone() else {
+        let Some(on_event) = self.on_event.borrow().clone() else {
             return;
         };
         loop {
             let next = self.inner.borrow_mut().events.pop_front();
             match next {
                 Some(event) => on_event(event),
-                None => return,
+                None => break,
             }
+        }
+        if self.inner.borrow().is_finished() {
+            self.on_event.borrow_mut().take();
         }
     }
 
     /// Starts a client: checks the configuration, attaches the browser listeners and spawns
     /// the task that drives it. The first attempt is made at once (or when back online).
-    pub(crate) fn start(config: DriverConfig<P>) -> Result<Rc<Core<P>>, Error> {
+    pub(crate) fn start(mut config: DriverConfig<P>) -> Result<Rc<Core<P>>, Error> {
         crate::handshake::validate_protocols(&config.protocols)?;
         if let UrlSource::Fixed(url) = &config.url {
             crate::handshake::resolve_url(url)?;
         }
         let machine = Machine::new(config.machine.clone(), random_seed())?;
         let core = Rc::new(Core {
+            on_event: RefCell::new(config.on_event.take()),
             config,
             inner: RefCell::new(Inner {
                 machine,
@@ -496,7 +524,7 @@ impl<P: Wire + Clone> Core<P> {
         let result = inner.machine.send(message, &mut actions);
         self.execute(&mut inner, &mut actions);
         inner.actions = actions;
-        if !inner.events.is_empty() && self.config.on_event.is_some() {
+        if !inner.events.is_empty() {
             inner.wake_driver();
         }
         result
@@ -531,7 +559,9 @@ impl<P: Wire + Clone> Core<P> {
 
     /// Queues an event for the stream, as if the driver had emitted it.
     pub(crate) fn push_event(&self, event: Event<P>) {
-        self.inner.borrow_mut().emit(event);
+        let mut inner = self.inner.borrow_mut();
+        inner.emit(event);
+        inner.wake_driver();
     }
 
     /// Tells the task its owner is gone, so it ends now rather than at its next wake-up.
@@ -542,14 +572,29 @@ impl<P: Wire + Clone> Core<P> {
     }
 }
 
+/// What a socket reported that user code must judge before the machine hears of it.
+enum Observed<P> {
+    Message(u64, P),
+    Closed {
+        id: u64,
+        event: CloseEvent,
+        unsent_bytes: u64,
+    },
+}
+
+/// The close event a socket reported; 1006 if it somehow reported none.
+fn close_event_of<P: Wire>(live: &Live<P>) -> CloseEvent {
+    live.connection.close_event().unwrap_or(CloseEvent {
+        code: 1006,
+        reason: String::new(),
+        was_clean: false,
+    })
+}
+
 fn closed_input<P: Wire>(live: &Live<P>, reconnect: bool) -> Input {
     Input::SocketClosed {
         id: live.id,
-        event: live.connection.close_event().unwrap_or(CloseEvent {
-            code: 1006,
-            reason: String::new(),
-            was_clean: false,
-        }),
+        event: close_event_of(live),
         reconnect,
         unsent_bytes: unsent_bytes(live),
     }
