@@ -59,6 +59,30 @@ function describe(value) {
   return typeof value;
 }
 
+// WebIDL's [Clamp] unsigned short, as the browser converts close(code): NaN is 0, the rest
+// is clamped to 0..65535 and rounded to the nearest integer, ties to even.
+function clampCode(value) {
+  let code = Number(value);
+  if (Number.isNaN(code)) return 0;
+  code = Math.min(Math.max(code, 0), 65535);
+  const floor = Math.floor(code);
+  const fraction = code - floor;
+  if (fraction > 0.5 || (fraction === 0.5 && floor % 2 === 1)) return floor + 1;
+  return floor;
+}
+
+// The URL as the browser reports it: resolved against the page, http(s) becoming ws(s).
+function resolveUrl(url) {
+  try {
+    const resolved = new URL(url, globalThis.location?.href);
+    if (resolved.protocol === 'http:') resolved.protocol = 'ws:';
+    else if (resolved.protocol === 'https:') resolved.protocol = 'wss:';
+    return resolved.href;
+  } catch {
+    return String(url);
+  }
+}
+
 // The same checks and exceptions as the browser's WebSocket.close().
 function checkClose(code, reason) {
   if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
@@ -81,11 +105,13 @@ export function defineReconnectingWebSocket(createCore) {
     #protocol = '';
     #extensions = '';
     #iterators = new Set();
+    // Whether the current socket opened: the browser fires `error` only for one that did not.
+    #opened = false;
 
     constructor(url, protocols = undefined, options = undefined) {
       super();
       if (url instanceof URL) url = url.href;
-      if (typeof url === 'string') this.#url = url;
+      if (typeof url === 'string') this.#url = resolveUrl(url);
       this.#core = createCore(url, protocols, options ?? {}, (kind, a, b, c) => this.#emit(kind, a, b, c));
       this.#url = this.#core.url() || this.#url;
     }
@@ -112,7 +138,7 @@ export function defineReconnectingWebSocket(createCore) {
     }
 
     close(code = undefined, reason = undefined) {
-      if (code !== undefined) code = Number(code) & 0xffff;
+      if (code !== undefined) code = clampCode(code);
       if (reason !== undefined) reason = String(reason);
       checkClose(code, reason);
       if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
@@ -163,6 +189,7 @@ export function defineReconnectingWebSocket(createCore) {
         case KIND_MESSAGE: return this.#message(a);
         case KIND_OPEN: {
           this.#readyState = OPEN;
+          this.#opened = true;
           this.#url = this.#core.url() || this.#url;
           this.#protocol = b;
           this.#extensions = c;
@@ -195,10 +222,13 @@ export function defineReconnectingWebSocket(createCore) {
 
     #closed(code, reason, wasClean, final) {
       final = final || this.#readyState === CLOSING || this.#core.isFinished();
-      // The browser fires `error` before `close` when a connection fails or is cut.
-      if (!wasClean && code === 1006) this.dispatchEvent(new Event('error'));
+      const failed = !this.#opened && !wasClean;
+      this.#opened = false;
       if (final) this.#readyState = CLOSED;
       else if (this.#readyState === OPEN) this.#readyState = CONNECTING;
+      // As the browser does: `error` before `close` for a connection that failed before it
+      // opened (not for an open one that was cut).
+      if (failed) this.dispatchEvent(new Event('error'));
       this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
       if (final) this.#endIterators();
     }

@@ -29,6 +29,10 @@ use wasm_bindgen::{JsCast, JsValue};
 pub(crate) type OpenHook<P> =
     Rc<dyn Fn(Rc<Connection<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
 
+/// A close code no browser can send, standing in a `CloseSocket` action for "send a close
+/// frame with no code at all".
+const NO_CLOSE_CODE: u16 = 0;
+
 /// Where a driver hands its events, as they happen.
 pub(crate) type EventCallback<P> = Rc<dyn Fn(Event<P>)>;
 
@@ -110,7 +114,10 @@ impl<P: Wire + Clone> Core<P> {
                     }
                     if inner.socket.as_ref().is_some_and(|live| live.id == id) {
                         if let Some(live) = inner.socket.take() {
-                            let _ = live.connection.close(code, &reason);
+                            let _ = match code {
+                                NO_CLOSE_CODE => live.connection.close_without_code(),
+                                code => live.connection.close(code, &reason),
+                            };
                             inner.closing = Some(live);
                         }
                     }
@@ -512,6 +519,23 @@ impl<P: Wire + Clone> Core<P> {
         let mut inner = self.inner.borrow_mut();
         let mut actions = std::mem::take(&mut inner.actions);
         let result = inner.machine.close(code, reason, &mut actions);
+        self.execute(&mut inner, &mut actions);
+        inner.actions = actions;
+        inner.wake_driver();
+        result
+    }
+
+    /// Closes for good like [`close`](Self::close), but the socket's close frame carries no
+    /// code (the other side sees 1005), as the browser's `close()` with no arguments.
+    pub(crate) fn close_without_code(&self) -> Result<Vec<P>, Error> {
+        let mut inner = self.inner.borrow_mut();
+        let mut actions = std::mem::take(&mut inner.actions);
+        let result = inner.machine.close(crate::NORMAL_CLOSURE, "", &mut actions);
+        for action in &mut actions {
+            if let Action::CloseSocket { code, .. } = action {
+                *code = NO_CLOSE_CODE;
+            }
+        }
         self.execute(&mut inner, &mut actions);
         inner.actions = actions;
         inner.wake_driver();

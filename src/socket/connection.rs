@@ -308,6 +308,21 @@ impl<P: Wire> Connection<P> {
     }
 }
 
+impl<P: Wire> Connection<P> {
+    /// Starts the closing handshake with no code, as the browser's `close()` with no
+    /// arguments (the other side sees 1005).
+    pub(crate) fn close_without_code(&self) -> Result<(), Error> {
+        if matches!(self.ready_state(), ReadyState::Closing | ReadyState::Closed) {
+            return Ok(());
+        }
+        self.socket
+            .close()
+            .map_err(|thrown| Error::from_js(&thrown))?;
+        self.shared.borrow_mut().ready = ReadyState::Closing;
+        Ok(())
+    }
+}
+
 impl<P> Drop for Connection<P> {
     fn drop(&mut self) {
         // The listeners go with the fields; the socket has to be told. Errors cannot be

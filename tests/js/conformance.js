@@ -1,0 +1,1061 @@
+// Drop-in conformance checks: the same checks run against the browser's own `WebSocket` and
+// against resocket's `ReconnectingWebSocket` (created with `{ maxRetries: 0 }`, so a failed or
+// closed connection stays closed as the native one does), in Chromium and in Firefox.
+// tests/js_facade.rs calls these functions from wasm-bindgen-test.
+//
+// Each check is small, named, has its own time limit and tests one behaviour; runConformance
+// never throws and returns `[{ name, ok, error, note }]` (`note`: what the native WebSocket
+// did, where a check compares with it; otherwise null).
+//
+// For the event sequences of failures (an abrupt drop, close() while CONNECTING) the check
+// also runs the same scenario on the native WebSocket of the browser it is running in and
+// requires the subject to do exactly the same; the native run must itself be one of the
+// outcomes listed as allowed. Chromium 156 and Firefox 153 turned out to agree on every check,
+// so no check here accepts two browser-specific answers.
+//
+// Intended differences, not checked here (they differ by design, see tests/js/extras.js):
+// - send() while CONNECTING queues the message rather than throwing InvalidStateError;
+// - send() after close() throws InvalidStateError rather than silently discarding the data
+//   and growing bufferedAmount;
+// - send() of something that is not a string, ArrayBuffer, ArrayBufferView or Blob (send(42))
+//   throws TypeError rather than sending its string conversion ("42");
+// - binaryType defaults to 'arraybuffer' rather than 'blob';
+// - readyState returns to CONNECTING while reconnecting (maxRetries: 0 avoids it here);
+// - the events are dispatched by script, so their `isTrusted` is false.
+//
+// Native behaviour worth knowing (both Chromium and Firefox):
+// - an event handler attribute (onmessage, ...) set to a non-object (a string, a number)
+//   becomes null. A non-callable object is a different case under WebIDL
+//   [LegacyTreatNonObjectAsNull] (kept, never called); no code relies on it, so only
+//   non-objects are checked;
+// - close() with no code gets a close event with code 1005 (no status received), because the
+//   server echoes the empty close frame;
+// - the close code is [Clamp] unsigned short: close(66536) is close(65535), an
+//   InvalidAccessError, not close(1000);
+// - an abrupt TCP drop of an open connection fires no error event: open, then close 1006
+//   with wasClean false;
+// - a refused handshake, a closed port and close() while CONNECTING fire error then close
+//   1006, and readyState is already CLOSED (3) during the error event;
+// - close() while CONNECTING sets readyState to CLOSING (2) at once.
+
+const TIMEOUT_MS = 5000;
+const EVENT_MS = 4000;
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/** Runs every check against `create`; never throws. */
+export async function runConformance({ create, Class, server, closedPort }) {
+  const nativeCreate = (url, protocols) =>
+    protocols === undefined ? new WebSocket(url) : new WebSocket(url, protocols);
+  const env = { create, Class, server, closedPort, nativeCreate };
+  const results = [];
+  for (const [name, body, timeout] of CHECKS) {
+    results.push(await runCheck(name, body, env, timeout ?? TIMEOUT_MS));
+  }
+  return results;
+}
+
+/** The checks against the browser's own WebSocket. */
+export function runNativeConformance(server, closedPort) {
+  return runConformance({
+    create: (url, protocols) =>
+      protocols === undefined ? new WebSocket(url) : new WebSocket(url, protocols),
+    Class: WebSocket,
+    server,
+    closedPort,
+  });
+}
+
+/** The checks against a ReconnectingWebSocket class that never retries. */
+export function runFacadeConformance(Class, server, closedPort) {
+  return runConformance({
+    create: (url, protocols) => new Class(url, protocols, { maxRetries: 0 }),
+    Class,
+    server,
+    closedPort,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Running checks
+// ---------------------------------------------------------------------------
+
+async function runCheck(name, body, env, timeout) {
+  const sockets = [];
+  const notes = [];
+  const t = {
+    ...env,
+    // Something worth printing with the result, such as what the native WebSocket did.
+    note(text) {
+      notes.push(text);
+    },
+    // A socket from the subject, closed again after the check whatever happens.
+    open(route, protocols) {
+      const socket = env.create(`${env.server}${route}`, protocols);
+      sockets.push(socket);
+      return socket;
+    },
+    // The same from the browser's own WebSocket, for a reference run.
+    openNative(route, protocols) {
+      const socket = env.nativeCreate(`${env.server}${route}`, protocols);
+      sockets.push(socket);
+      return socket;
+    },
+    track(socket) {
+      sockets.push(socket);
+      return socket;
+    },
+  };
+  let timer;
+  try {
+    await Promise.race([
+      Promise.resolve().then(() => body(t)),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms`)), timeout);
+      }),
+    ]);
+    return { name, ok: true, error: null, note: notes.join('; ') || null };
+  } catch (error) {
+    return { name, ok: false, error: describeError(error), note: notes.join('; ') || null };
+  } finally {
+    clearTimeout(timer);
+    for (const socket of sockets) {
+      try {
+        socket.close();
+      } catch {
+        // A check may have left it in any state; closing is best effort.
+      }
+    }
+  }
+}
+
+function describeError(error) {
+  if (error instanceof Error || error instanceof DOMException) {
+    return `${error.name}: ${error.message}`;
+  }
+  return String(error);
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function assert(condition, message) {
+  if (!condition) fail(message);
+}
+
+function show(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof ArrayBuffer) return `ArrayBuffer(${value.byteLength})`;
+  if (typeof Blob !== 'undefined' && value instanceof Blob) return `Blob(${value.size})`;
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return String(value);
+}
+
+function eq(actual, expected, what) {
+  if (actual !== expected) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+}
+
+function eqList(actual, expected, what) {
+  const same =
+    actual.length === expected.length && actual.every((value, i) => value === expected[i]);
+  if (!same) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The next `type` event on `target`, or a rejection after `ms`. */
+function nextEvent(target, type, ms = EVENT_MS) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      target.removeEventListener(type, listener);
+      reject(new Error(`no ${type} event within ${ms} ms`));
+    }, ms);
+    const listener = (event) => {
+      clearTimeout(timer);
+      target.removeEventListener(type, listener);
+      resolve(event);
+    };
+    target.addEventListener(type, listener);
+  });
+}
+
+/** The next `count` message events' data. */
+function nextMessages(socket, count, ms = EVENT_MS) {
+  return new Promise((resolve, reject) => {
+    const data = [];
+    const timer = setTimeout(() => {
+      socket.removeEventListener('message', listener);
+      reject(new Error(`only ${data.length} of ${count} messages within ${ms} ms: ${show(data)}`));
+    }, ms);
+    const listener = (event) => {
+      data.push(event.data);
+      if (data.length === count) {
+        clearTimeout(timer);
+        socket.removeEventListener('message', listener);
+        resolve(data);
+      }
+    };
+    socket.addEventListener('message', listener);
+  });
+}
+
+async function opened(socket) {
+  if (socket.readyState === OPEN) return;
+  await nextEvent(socket, 'open');
+}
+
+/** Sends `data` on an open socket and returns the echoed message's data. */
+async function echo(socket, data) {
+  const reply = nextEvent(socket, 'message');
+  socket.send(data);
+  return (await reply).data;
+}
+
+async function bytesOf(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (typeof Blob !== 'undefined' && data instanceof Blob) {
+    return new Uint8Array(await data.arrayBuffer());
+  }
+  fail(`expected binary data, got ${show(data)}`);
+}
+
+function sameBytes(actual, expected, what) {
+  const a = Array.from(actual);
+  const e = Array.from(expected);
+  if (a.length !== e.length || a.some((byte, i) => byte !== e[i])) {
+    fail(`${what}: expected bytes [${e}], got [${a}]`);
+  }
+}
+
+/** The exception `fn` throws, or a failure if it throws none. */
+function thrown(fn, what) {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  fail(`${what} did not throw`);
+}
+
+function expectDomException(fn, name, what) {
+  const error = thrown(fn, what);
+  assert(
+    error instanceof DOMException,
+    `${what}: expected a DOMException, got ${describeError(error)}`,
+  );
+  eq(error.name, name, `${what}: exception name`);
+}
+
+/**
+ * Everything `socket` reports until its close event (or `ms`), as strings such as
+ * "open@1", "message@1 hi", "error@3", "close@3 1006 '' unclean", where @N is the readyState
+ * seen during the event.
+ */
+function recordUntilClose(socket, ms = EVENT_MS) {
+  const log = [];
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      log.push(`(no close within ${ms} ms)`);
+      resolve(log);
+    }, ms);
+    socket.addEventListener('open', () => log.push(`open@${socket.readyState}`));
+    socket.addEventListener('error', () => log.push(`error@${socket.readyState}`));
+    socket.addEventListener('message', (event) =>
+      log.push(`message@${socket.readyState} ${typeof event.data === 'string' ? event.data : show(event.data)}`),
+    );
+    socket.addEventListener('close', (event) => {
+      log.push(
+        `close@${socket.readyState} ${event.code} '${event.reason}' ${event.wasClean ? 'clean' : 'unclean'}`,
+      );
+      clearTimeout(timer);
+      resolve(log);
+    });
+  });
+}
+
+/**
+ * Runs `scenario(socket)` on a socket from the subject and on a native one, and requires
+ * both event logs to be the same and the native one to be among `allowed`.
+ */
+async function sameAsNative(t, route, scenario, allowed) {
+  const nativeSocket = t.openNative(route);
+  const nativeLog = recordUntilClose(nativeSocket);
+  scenario(nativeSocket);
+  const native = await nativeLog;
+  t.note(`native: ${native.join(', ')}`);
+  const subject = t.open(route);
+  const subjectLog = recordUntilClose(subject);
+  scenario(subject);
+  const got = await subjectLog;
+  const known = allowed.some(
+    (list) => list.length === native.length && list.every((entry, i) => entry === native[i]),
+  );
+  assert(known, `the native WebSocket did something unexpected: ${show(native)}`);
+  eqList(got, native, 'events (as the native WebSocket of this browser)');
+}
+
+const utf8 = new TextEncoder();
+
+// ---------------------------------------------------------------------------
+// The checks: [name, body(t), timeout?]
+// ---------------------------------------------------------------------------
+
+const CHECKS = [
+  // Constants and readyState ------------------------------------------------
+  ['constants CONNECTING..CLOSED on the class', async (t) => {
+    eq(t.Class.CONNECTING, 0, 'CONNECTING');
+    eq(t.Class.OPEN, 1, 'OPEN');
+    eq(t.Class.CLOSING, 2, 'CLOSING');
+    eq(t.Class.CLOSED, 3, 'CLOSED');
+  }],
+
+  ['constants CONNECTING..CLOSED on the instance', async (t) => {
+    const socket = t.open('/echo');
+    eq(socket.CONNECTING, 0, 'CONNECTING');
+    eq(socket.OPEN, 1, 'OPEN');
+    eq(socket.CLOSING, 2, 'CLOSING');
+    eq(socket.CLOSED, 3, 'CLOSED');
+  }],
+
+  ['readyState is CONNECTING right after construction', async (t) => {
+    eq(t.open('/echo').readyState, CONNECTING, 'readyState');
+  }],
+
+  ['readyState is OPEN in the open event', async (t) => {
+    const socket = t.open('/echo');
+    let seen = null;
+    socket.addEventListener('open', () => (seen = socket.readyState));
+    await nextEvent(socket, 'open');
+    eq(seen, OPEN, 'readyState during open');
+  }],
+
+  ['readyState is CLOSING right after close()', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    socket.close();
+    eq(socket.readyState, CLOSING, 'readyState');
+  }],
+
+  ['readyState is CLOSED in the close event', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    let seen = null;
+    socket.addEventListener('close', () => (seen = socket.readyState));
+    socket.close(1000);
+    await nextEvent(socket, 'close');
+    eq(seen, CLOSED, 'readyState during close');
+    eq(socket.readyState, CLOSED, 'readyState after close');
+  }],
+
+  // Events and their order ----------------------------------------------------
+  ['event order: open, messages, close for a server close (4001, "x")', async (t) => {
+    const socket = t.open('/close?code=4001&reason=x&delay=300');
+    const log = recordUntilClose(socket);
+    socket.addEventListener('open', () => {
+      socket.send('one');
+      socket.send('two');
+    });
+    eqList(
+      await log,
+      ['open@1', 'message@1 one', 'message@1 two', "close@3 4001 'x' clean"],
+      'events',
+    );
+  }],
+
+  ['open event is a plain Event of type open that neither bubbles nor cancels', async (t) => {
+    const socket = t.open('/echo');
+    const event = await nextEvent(socket, 'open');
+    assert(event instanceof Event, `open event is ${show(event)}`);
+    assert(!(event instanceof MessageEvent) && !(event instanceof CloseEvent), 'open event type');
+    eq(event.type, 'open', 'type');
+    eq(event.bubbles, false, 'bubbles');
+    eq(event.cancelable, false, 'cancelable');
+  }],
+
+  ['message event is a MessageEvent with data', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const reply = nextEvent(socket, 'message');
+    socket.send('hello');
+    const event = await reply;
+    assert(event instanceof MessageEvent, `message event is ${show(event)}`);
+    eq(event.type, 'message', 'type');
+    eq(event.data, 'hello', 'data');
+    eq(event.bubbles, false, 'bubbles');
+  }],
+
+  ['message event origin matches the native one', async (t) => {
+    const origins = [];
+    for (const socket of [t.openNative('/echo'), t.open('/echo')]) {
+      await opened(socket);
+      const reply = nextEvent(socket, 'message');
+      socket.send('hello');
+      origins.push((await reply).origin);
+    }
+    t.note(`native origin: ${origins[0]}`);
+    eq(origins[1], origins[0], 'origin (as the native WebSocket)');
+  }],
+
+  ['close event is a CloseEvent with code, reason and wasClean', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const closed = nextEvent(socket, 'close');
+    socket.close(4000, 'bye');
+    const event = await closed;
+    assert(event instanceof CloseEvent, `close event is ${show(event)}`);
+    eq(event.type, 'close', 'type');
+    eq(event.code, 4000, 'code');
+    eq(event.reason, 'bye', 'reason');
+    eq(event.wasClean, true, 'wasClean');
+  }],
+
+  ['event.target and currentTarget are the socket', async (t) => {
+    const socket = t.open('/echo');
+    const seen = [];
+    const note = function (event) {
+      seen.push([event.type, event.target === socket, event.currentTarget === socket, this === socket]);
+    };
+    socket.addEventListener('open', note);
+    socket.addEventListener('message', note);
+    socket.addEventListener('close', note);
+    await opened(socket);
+    await echo(socket, 'x');
+    socket.close();
+    await nextEvent(socket, 'close');
+    eq(seen.length, 3, 'events seen');
+    for (const [type, target, currentTarget, self] of seen) {
+      assert(target, `${type}: event.target is not the socket`);
+      assert(currentTarget, `${type}: event.currentTarget is not the socket`);
+      assert(self, `${type}: this in the listener is not the socket`);
+    }
+  }],
+
+  // Data ----------------------------------------------------------------------
+  ['text echo stays a string, non-ASCII included', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const text = 'héllo, wörld: 你好 🦀';
+    const data = await echo(socket, text);
+    eq(typeof data, 'string', 'typeof data');
+    eq(data, text, 'data');
+  }],
+
+  ['an empty text message arrives as ""', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    eq(await echo(socket, ''), '', 'data');
+  }],
+
+  ['binaryType starts as "blob" or "arraybuffer"', async (t) => {
+    const type = t.open('/echo').binaryType;
+    assert(type === 'blob' || type === 'arraybuffer', `binaryType is ${show(type)}`);
+  }],
+
+  ['binaryType arraybuffer: binary echo is an ArrayBuffer with the same bytes', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const data = await echo(socket, bytes.buffer);
+    assert(data instanceof ArrayBuffer, `data is ${show(data)}`);
+    sameBytes(new Uint8Array(data), bytes, 'bytes');
+  }],
+
+  ['binaryType blob: binary echo is a Blob with the same bytes', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'blob';
+    await opened(socket);
+    const bytes = Uint8Array.from({ length: 256 }, (_, i) => 255 - i);
+    const data = await echo(socket, bytes.buffer);
+    assert(data instanceof Blob, `data is ${show(data)}`);
+    sameBytes(await bytesOf(data), bytes, 'bytes');
+  }],
+
+  ['binaryType can change between messages', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    socket.binaryType = 'blob';
+    assert((await echo(socket, new Uint8Array([1]).buffer)) instanceof Blob, 'first is a Blob');
+    socket.binaryType = 'arraybuffer';
+    const second = await echo(socket, new Uint8Array([2]).buffer);
+    assert(second instanceof ArrayBuffer, `second is ${show(second)}`);
+  }],
+
+  ['binaryType setter ignores invalid values', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    socket.binaryType = 'nonsense';
+    eq(socket.binaryType, 'arraybuffer', 'after "nonsense"');
+    socket.binaryType = 'blob';
+    socket.binaryType = '';
+    eq(socket.binaryType, 'blob', 'after ""');
+    socket.binaryType = 'Blob';
+    eq(socket.binaryType, 'blob', 'after "Blob"');
+  }],
+
+  ['send(string)', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    eq(await echo(socket, 'text'), 'text', 'echo');
+  }],
+
+  ['send(ArrayBuffer)', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    sameBytes(await bytesOf(await echo(socket, new Uint8Array([1, 2, 3]).buffer)), [1, 2, 3], 'echo');
+  }],
+
+  ['send(Uint8Array view at an offset) sends only the view', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    const buffer = Uint8Array.from({ length: 16 }, (_, i) => i).buffer;
+    const view = new Uint8Array(buffer, 4, 5);
+    sameBytes(await bytesOf(await echo(socket, view)), [4, 5, 6, 7, 8], 'echo');
+  }],
+
+  ['send(DataView at an offset) sends only the view', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    const buffer = Uint8Array.from({ length: 16 }, (_, i) => 100 + i).buffer;
+    const view = new DataView(buffer, 10, 3);
+    sameBytes(await bytesOf(await echo(socket, view)), [110, 111, 112], 'echo');
+  }],
+
+  ['send(Uint16Array) sends its bytes', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    const view = new Uint16Array([0x0102, 0x0304]);
+    const expected = new Uint8Array(view.buffer.slice(0));
+    sameBytes(await bytesOf(await echo(socket, view)), expected, 'echo');
+  }],
+
+  ['send(Blob)', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    const data = await echo(socket, new Blob([new Uint8Array([9, 8, 7])]));
+    assert(data instanceof ArrayBuffer, `a Blob is echoed as binary, got ${show(data)}`);
+    sameBytes(await bytesOf(data), [9, 8, 7], 'echo');
+  }],
+
+  ['sends of every kind echo back in order', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    const replies = nextMessages(socket, 6);
+    socket.send('first');
+    socket.send(new Blob([new Uint8Array([1])]));
+    socket.send(new Uint8Array([0, 2, 0]).subarray(1, 2));
+    socket.send(new Uint8Array([3]).buffer);
+    socket.send(new DataView(new Uint8Array([0, 4]).buffer, 1));
+    socket.send('last');
+    const data = await replies;
+    eq(data[0], 'first', 'message 1');
+    for (let i = 1; i <= 4; i += 1) sameBytes(await bytesOf(data[i]), [i], `message ${i + 1}`);
+    eq(data[5], 'last', 'message 6');
+  }],
+
+  ['a 1 MiB binary message round-trips', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
+    await opened(socket);
+    const bytes = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 7) & 0xff);
+    const data = await echo(socket, bytes);
+    assert(data instanceof ArrayBuffer && data.byteLength === bytes.length, `got ${show(data)}`);
+    const back = new Uint8Array(data);
+    assert(back.every((byte, i) => byte === bytes[i]), 'bytes differ');
+  }],
+
+  // close() -------------------------------------------------------------------
+  ['close() with no arguments: close event 1005, clean', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const closed = nextEvent(socket, 'close');
+    socket.close();
+    const event = await closed;
+    eq(event.code, 1005, 'code');
+    eq(event.reason, '', 'reason');
+    eq(event.wasClean, true, 'wasClean');
+  }],
+
+  ['close(1000): close event 1000, clean', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const closed = nextEvent(socket, 'close');
+    socket.close(1000);
+    const event = await closed;
+    eq(event.code, 1000, 'code');
+    eq(event.reason, '', 'reason');
+    eq(event.wasClean, true, 'wasClean');
+  }],
+
+  ['close(4000, "bye"): close event 4000 "bye"', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const closed = nextEvent(socket, 'close');
+    socket.close(4000, 'bye');
+    const event = await closed;
+    eq(event.code, 4000, 'code');
+    eq(event.reason, 'bye', 'reason');
+  }],
+
+  ['close(3000) is accepted', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const closed = nextEvent(socket, 'close');
+    socket.close(3000);
+    eq((await closed).code, 3000, 'code');
+  }],
+
+  ['close(1001) throws InvalidAccessError', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    expectDomException(() => socket.close(1001), 'InvalidAccessError', 'close(1001)');
+  }],
+
+  ['close(2999) throws InvalidAccessError', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    expectDomException(() => socket.close(2999), 'InvalidAccessError', 'close(2999)');
+  }],
+
+  ['close(5000) throws InvalidAccessError', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    expectDomException(() => socket.close(5000), 'InvalidAccessError', 'close(5000)');
+  }],
+
+  ['close(66536) throws InvalidAccessError (the code is clamped, not wrapped)', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    expectDomException(() => socket.close(66536), 'InvalidAccessError', 'close(66536)');
+  }],
+
+  ['close(1000, 124-byte reason) throws SyntaxError', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    expectDomException(() => socket.close(1000, 'x'.repeat(124)), 'SyntaxError', 'close');
+  }],
+
+  ['close(1000, 31 four-byte characters = 124 bytes) throws SyntaxError', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const reason = '😀'.repeat(31);
+    eq(utf8.encode(reason).byteLength, 124, 'test setup: reason bytes');
+    expectDomException(() => socket.close(1000, reason), 'SyntaxError', 'close');
+  }],
+
+  ['close(1001, 124-byte reason) throws InvalidAccessError (the code is checked first)', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    expectDomException(() => socket.close(1001, 'x'.repeat(124)), 'InvalidAccessError', 'close');
+  }],
+
+  ['a rejected close() leaves the socket open and working', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    thrown(() => socket.close(1001), 'close(1001)');
+    thrown(() => socket.close(1000, 'x'.repeat(124)), 'close(1000, long reason)');
+    eq(socket.readyState, OPEN, 'readyState');
+    eq(await echo(socket, 'still here'), 'still here', 'echo');
+  }],
+
+  ['close(1000, 123 bytes of multibyte UTF-8) is accepted and the reason comes back', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const reason = '€'.repeat(41);
+    eq(utf8.encode(reason).byteLength, 123, 'test setup: reason bytes');
+    const closed = nextEvent(socket, 'close');
+    socket.close(1000, reason);
+    const event = await closed;
+    eq(event.code, 1000, 'code');
+    eq(event.reason, reason, 'reason');
+  }],
+
+  ['close() a second time does nothing: one close event', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    let closes = 0;
+    socket.addEventListener('close', () => (closes += 1));
+    socket.close(4000, 'first');
+    socket.close(4001, 'second');
+    eq(socket.readyState, CLOSING, 'readyState');
+    const event = await nextEvent(socket, 'close');
+    eq(event.code, 4000, 'code');
+    socket.close(4002);
+    await sleep(200);
+    eq(closes, 1, 'close events');
+  }],
+
+  ['close() while CONNECTING: readyState CLOSING, then as native, no open', async (t) => {
+    const readyStates = [];
+    await sameAsNative(
+      t,
+      '/stall',
+      (socket) => {
+        socket.close();
+        readyStates.push(socket.readyState);
+      },
+      [["error@3", "close@3 1006 '' unclean"]],
+    );
+    eqList(readyStates, [CLOSING, CLOSING], 'readyState right after close() (native, subject)');
+  }, 10000],
+
+  // Closes from the other side --------------------------------------------------
+  ['the server close code and reason reach the close event, clean', async (t) => {
+    const socket = t.open('/close?code=4321&reason=server%20says%20bye');
+    const event = await nextEvent(socket, 'close');
+    eq(event.code, 4321, 'code');
+    eq(event.reason, 'server says bye', 'reason');
+    eq(event.wasClean, true, 'wasClean');
+  }],
+
+  ['a server close 1000 reaches the close event', async (t) => {
+    const socket = t.open('/close?code=1000');
+    const event = await nextEvent(socket, 'close');
+    eq(event.code, 1000, 'code');
+    eq(event.wasClean, true, 'wasClean');
+  }],
+
+  ['an abrupt TCP drop: open, then close 1006 unclean with no error event, as native', async (t) => {
+    // Chromium 156 and Firefox 153 both fire no error event here (an abrupt end of an open
+    // connection is not a failed connection): only open, then close 1006.
+    await sameAsNative(t, '/drop?delay=100', () => {}, [['open@1', "close@3 1006 '' unclean"]]);
+  }, 10000],
+
+  ['a refused handshake: error then close 1006, no open', async (t) => {
+    const socket = t.open('/refuse?status=403');
+    eqList(await recordUntilClose(socket), ['error@3', "close@3 1006 '' unclean"], 'events');
+  }],
+
+  ['a closed port: error then close 1006, no open', async (t) => {
+    const socket = t.track(t.create(`ws://127.0.0.1:${t.closedPort}/echo`));
+    eqList(await recordUntilClose(socket), ['error@3', "close@3 1006 '' unclean"], 'events');
+  }],
+
+  ['the error event is a plain Event with the socket as target', async (t) => {
+    const socket = t.open('/refuse?status=500');
+    const event = await nextEvent(socket, 'error');
+    assert(event instanceof Event, `error event is ${show(event)}`);
+    assert(!(event instanceof ErrorEvent), 'error event is an ErrorEvent, natively a plain Event');
+    eq(event.type, 'error', 'type');
+    assert(event.target === socket, 'event.target is not the socket');
+  }],
+
+  // Event handler properties -----------------------------------------------------
+  ['handler properties start as null', async (t) => {
+    const socket = t.open('/echo');
+    for (const name of ['onopen', 'onmessage', 'onclose', 'onerror']) {
+      eq(socket[name], null, name);
+    }
+  }],
+
+  ['onopen, onmessage and onclose are called', async (t) => {
+    const socket = t.open('/close?code=4001&reason=x&delay=300');
+    const log = [];
+    const done = nextEvent(socket, 'close');
+    socket.onopen = (event) => {
+      log.push(`open ${event.type}`);
+      socket.send('m');
+    };
+    socket.onmessage = (event) => log.push(`message ${event.data}`);
+    socket.onclose = (event) => log.push(`close ${event.code}`);
+    eq(typeof socket.onopen, 'function', 'onopen getter');
+    await done;
+    await sleep(0);
+    eqList(log, ['open open', 'message m', 'close 4001'], 'handler calls');
+  }],
+
+  ['onerror is called for a refused handshake', async (t) => {
+    const socket = t.open('/refuse?status=403');
+    const log = [];
+    socket.onerror = (event) => log.push(event.type);
+    await nextEvent(socket, 'close');
+    eqList(log, ['error'], 'onerror calls');
+  }],
+
+  ['a handler is called with this = the socket', async (t) => {
+    const socket = t.open('/echo');
+    let self = null;
+    socket.onopen = function () {
+      self = this;
+    };
+    await nextEvent(socket, 'open');
+    await sleep(0);
+    assert(self === socket, 'this is not the socket');
+  }],
+
+  ['setting a handler to null removes it', async (t) => {
+    const socket = t.open('/echo');
+    let calls = 0;
+    socket.onmessage = () => (calls += 1);
+    await opened(socket);
+    await echo(socket, 'a');
+    socket.onmessage = null;
+    eq(socket.onmessage, null, 'onmessage');
+    await echo(socket, 'b');
+    eq(calls, 1, 'handler calls');
+  }],
+
+  ['setting a handler to a non-function (string, number) makes it null', async (t) => {
+    const socket = t.open('/echo');
+    let calls = 0;
+    socket.onmessage = () => (calls += 1);
+    socket.onmessage = 'calls += 1';
+    eq(socket.onmessage, null, 'onmessage after a string');
+    socket.onclose = () => {};
+    socket.onclose = 42;
+    eq(socket.onclose, null, 'onclose after a number');
+    await opened(socket);
+    await echo(socket, 'a');
+    eq(calls, 0, 'calls of the replaced handler');
+  }],
+
+  ['replacing a handler keeps one call per event', async (t) => {
+    const socket = t.open('/echo');
+    const log = [];
+    socket.onmessage = () => log.push('first');
+    socket.onmessage = () => log.push('second');
+    await opened(socket);
+    await echo(socket, 'a');
+    eqList(log, ['second'], 'calls');
+  }],
+
+  ['a handler set before a listener runs before it', async (t) => {
+    const socket = t.open('/echo');
+    const log = [];
+    socket.onmessage = () => log.push('handler');
+    socket.addEventListener('message', () => log.push('listener'));
+    await opened(socket);
+    await echo(socket, 'a');
+    eqList(log, ['handler', 'listener'], 'order');
+  }],
+
+  ['a handler set after a listener runs after it', async (t) => {
+    const socket = t.open('/echo');
+    const log = [];
+    socket.addEventListener('message', () => log.push('listener'));
+    socket.onmessage = () => log.push('handler');
+    await opened(socket);
+    await echo(socket, 'a');
+    eqList(log, ['listener', 'handler'], 'order');
+  }],
+
+  ['a replaced handler keeps its place; one re-set after null goes last', async (t) => {
+    const socket = t.open('/echo');
+    const log = [];
+    socket.onmessage = () => log.push('h1');
+    socket.addEventListener('message', () => log.push('listener'));
+    socket.onmessage = () => log.push('h2');
+    await opened(socket);
+    await echo(socket, 'a');
+    eqList(log, ['h2', 'listener'], 'order after replacing');
+    log.length = 0;
+    socket.onmessage = null;
+    socket.onmessage = () => log.push('h3');
+    await echo(socket, 'b');
+    eqList(log, ['listener', 'h3'], 'order after null and a new handler');
+  }],
+
+  // EventTarget semantics ------------------------------------------------------
+  ['addEventListener with the same listener twice calls it once', async (t) => {
+    const socket = t.open('/echo');
+    let calls = 0;
+    const listener = () => (calls += 1);
+    socket.addEventListener('message', listener);
+    socket.addEventListener('message', listener);
+    await opened(socket);
+    await echo(socket, 'a');
+    await sleep(0);
+    eq(calls, 1, 'calls');
+  }],
+
+  ['the same listener with and without capture counts twice', async (t) => {
+    const socket = t.open('/echo');
+    let calls = 0;
+    const listener = () => (calls += 1);
+    socket.addEventListener('message', listener);
+    socket.addEventListener('message', listener, true);
+    await opened(socket);
+    await echo(socket, 'a');
+    await sleep(0);
+    eq(calls, 2, 'calls');
+  }],
+
+  ['a { once: true } listener is called once', async (t) => {
+    const socket = t.open('/echo');
+    let calls = 0;
+    socket.addEventListener('message', () => (calls += 1), { once: true });
+    await opened(socket);
+    await echo(socket, 'a');
+    await echo(socket, 'b');
+    eq(calls, 1, 'calls');
+  }],
+
+  ['a listener object with handleEvent is called with this = the object', async (t) => {
+    const socket = t.open('/echo');
+    const listener = {
+      calls: 0,
+      self: null,
+      handleEvent(event) {
+        this.calls += 1;
+        this.self = this;
+        this.data = event.data;
+      },
+    };
+    socket.addEventListener('message', listener);
+    await opened(socket);
+    await echo(socket, 'a');
+    eq(listener.calls, 1, 'calls');
+    assert(listener.self === listener, 'this is not the listener object');
+    eq(listener.data, 'a', 'data');
+  }],
+
+  ['removeEventListener stops calls', async (t) => {
+    const socket = t.open('/echo');
+    let calls = 0;
+    const listener = () => (calls += 1);
+    socket.addEventListener('message', listener);
+    await opened(socket);
+    await echo(socket, 'a');
+    socket.removeEventListener('message', listener);
+    await echo(socket, 'b');
+    eq(calls, 1, 'calls');
+  }],
+
+  ['an AbortSignal removes a listener', async (t) => {
+    const socket = t.open('/echo');
+    let calls = 0;
+    const controller = new AbortController();
+    socket.addEventListener('message', () => (calls += 1), { signal: controller.signal });
+    await opened(socket);
+    await echo(socket, 'a');
+    controller.abort();
+    await echo(socket, 'b');
+    eq(calls, 1, 'calls');
+  }],
+
+  ['dispatchEvent of a custom Event reaches listeners', async (t) => {
+    const socket = t.open('/echo');
+    const seen = [];
+    socket.addEventListener('custom', (event) => seen.push(event.target === socket));
+    const result = socket.dispatchEvent(new Event('custom'));
+    eq(result, true, 'dispatchEvent result');
+    eqList(seen, [true], 'listener calls (target is the socket)');
+  }],
+
+  ['dispatchEvent of a synthetic message reaches onmessage', async (t) => {
+    const socket = t.open('/echo');
+    const seen = [];
+    socket.onmessage = (event) => seen.push(event.data);
+    socket.dispatchEvent(new MessageEvent('message', { data: 'synthetic' }));
+    eqList(seen, ['synthetic'], 'onmessage calls');
+  }],
+
+  ['the socket is an EventTarget', async (t) => {
+    assert(t.open('/echo') instanceof EventTarget, 'not an EventTarget');
+  }],
+
+  // Attributes -----------------------------------------------------------------
+  ['url is the URL given', async (t) => {
+    const url = `${t.server}/echo`;
+    eq(t.open('/echo').url, url, 'url');
+  }],
+
+  ['url is resolved: scheme and host lower-cased, empty path becomes /', async (t) => {
+    const address = new URL(t.server);
+    const given = `WS://${address.host}/echo?x=1`;
+    eq(t.track(t.create(given)).url, `ws://${address.host}/echo?x=1`, 'url');
+    eq(t.track(t.create(`ws://${address.host}`)).url, `ws://${address.host}/`, 'url of a bare host');
+  }],
+
+  ['an http: URL becomes ws:', async (t) => {
+    const http = t.server.replace(/^ws/, 'http');
+    const socket = t.track(t.create(`${http}/echo`));
+    eq(socket.url, `${t.server}/echo`, 'url');
+    await opened(socket);
+  }],
+
+  ['a URL with a fragment throws SyntaxError', async (t) => {
+    expectDomException(
+      () => t.track(t.create(`${t.server}/echo#fragment`)),
+      'SyntaxError',
+      'new (url#fragment)',
+    );
+  }],
+
+  ['a URL with another scheme throws SyntaxError', async (t) => {
+    expectDomException(() => t.track(t.create('ftp://127.0.0.1/echo')), 'SyntaxError', 'new (ftp:)');
+  }],
+
+  ['an unparsable URL throws SyntaxError', async (t) => {
+    expectDomException(() => t.track(t.create('ws://[::1')), 'SyntaxError', 'new (bad URL)');
+  }],
+
+  ['duplicate protocols throw SyntaxError', async (t) => {
+    expectDomException(() => t.open('/echo', ['a', 'a']), 'SyntaxError', 'new (a, a)');
+  }],
+
+  ['a protocol that is not a token throws SyntaxError', async (t) => {
+    expectDomException(() => t.open('/echo', ['a b']), 'SyntaxError', 'new ("a b")');
+  }],
+
+  ['protocol is "" before open and the negotiated one after', async (t) => {
+    const socket = t.open('/protocol?choose=b', ['a', 'b']);
+    eq(socket.protocol, '', 'protocol before open');
+    await opened(socket);
+    eq(socket.protocol, 'b', 'protocol');
+  }],
+
+  ['protocols as a single string', async (t) => {
+    const socket = t.open('/protocol?choose=b', 'b');
+    await opened(socket);
+    eq(socket.protocol, 'b', 'protocol');
+  }],
+
+  ['protocol is "" when none was offered', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    eq(socket.protocol, '', 'protocol');
+  }],
+
+  ['extensions is a string', async (t) => {
+    const socket = t.open('/echo');
+    eq(typeof socket.extensions, 'string', 'typeof extensions before open');
+    await opened(socket);
+    eq(typeof socket.extensions, 'string', 'typeof extensions');
+  }],
+
+  ['bufferedAmount is a number, 0 once the echo came back', async (t) => {
+    const socket = t.open('/echo');
+    eq(typeof socket.bufferedAmount, 'number', 'typeof bufferedAmount');
+    await opened(socket);
+    eq(socket.bufferedAmount, 0, 'bufferedAmount when idle');
+    await echo(socket, 'x'.repeat(1000));
+    eq(socket.bufferedAmount, 0, 'bufferedAmount after the echo');
+  }],
+
+  ['bufferedAmount is 0 in the close event after a clean close', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    let seen = null;
+    socket.addEventListener('close', () => (seen = socket.bufferedAmount));
+    socket.close(1000);
+    await nextEvent(socket, 'close');
+    eq(seen, 0, 'bufferedAmount');
+  }],
+];

@@ -1,0 +1,844 @@
+// Checks of what ReconnectingWebSocket adds to the browser's WebSocket: options validation,
+// URL and protocol providers, reconnecting and giveup events, the send queue, reconnect(),
+// the open hook, heartbeats, async iteration, and message data passed through untouched.
+// tests/js_facade.rs calls runExtras from wasm-bindgen-test, in Chromium and Firefox.
+//
+// The API under test:
+//   new ReconnectingWebSocket(url, protocols?, options?)
+//     url: string | URL | () => string | Promise<string>, called before every attempt
+//     protocols: string | string[] | a function returning either (or a Promise of either)
+//     options (times in ms): minDelay (500), maxDelay (30000), factor (2),
+//       jitter ('full' | 'decorrelated' | 'none'), maxRetries (number | null), stableAfter (5000),
+//       connectTimeout (number | null; 10000), heartbeat ({ interval, timeout, ping, isPong } |
+//       null), maxQueuedMessages (1000), maxQueuedBytes (1048576),
+//       overflow ('reject' | 'drop-oldest'), shouldReconnect (closeEvent => boolean),
+//       onOpen (socket => void | Promise<void>; socket.send goes before anything queued).
+//     A wrong option throws a TypeError whose message names the option.
+//   events: reconnecting (attempt, delay), giveup (reason); onreconnecting, ongiveup
+//   send() while not open queues; send() after close() throws InvalidStateError;
+//   reconnect(); for await (const data of socket)
+//
+// Each check is small, named, has its own time limit; runExtras never throws and returns
+// `[{ name, ok, error, note }]`.
+
+const TIMEOUT_MS = 8000;
+const EVENT_MS = 5000;
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 3;
+
+/** Runs every check against the class `Class`; never throws. */
+export async function runExtras(Class, server, closedPort) {
+  const env = { Class, server, closedPort, http: server.replace(/^ws/, 'http') };
+  const results = [];
+  for (const [name, body, timeout] of CHECKS) {
+    results.push(await runCheck(name, body, env, timeout ?? TIMEOUT_MS));
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------------------
+// Running checks
+// ---------------------------------------------------------------------------
+
+async function runCheck(name, body, env, timeout) {
+  const sockets = [];
+  const notes = [];
+  const t = {
+    ...env,
+    note(text) {
+      notes.push(text);
+    },
+    // A socket on a route of the test server, closed again after the check.
+    open(route, protocols, options) {
+      return t.track(new env.Class(`${env.server}${route}`, protocols, options));
+    },
+    track(socket) {
+      sockets.push(socket);
+      return socket;
+    },
+    // A control route of the test server (plain HTTP, CORS open).
+    async control(pathAndQuery) {
+      const response = await fetch(`${env.http}${pathAndQuery}`);
+      const text = await response.text();
+      if (!response.ok) fail(`${pathAndQuery}: HTTP ${response.status} ${text}`);
+      return text;
+    },
+  };
+  let timer;
+  const result = (ok, error) => ({ name, ok, error, note: notes.join('; ') || null });
+  try {
+    await Promise.race([
+      Promise.resolve().then(() => body(t)),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms`)), timeout);
+      }),
+    ]);
+    return result(true, null);
+  } catch (error) {
+    return result(false, describeError(error));
+  } finally {
+    clearTimeout(timer);
+    for (const socket of sockets) {
+      try {
+        socket.close();
+      } catch {
+        // Closing is best effort: a check may have left the socket in any state.
+      }
+    }
+  }
+}
+
+function describeError(error) {
+  if (error instanceof Error || error instanceof DOMException) {
+    return `${error.name}: ${error.message}`;
+  }
+  return String(error);
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function assert(condition, message) {
+  if (!condition) fail(message);
+}
+
+function show(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof ArrayBuffer) return `ArrayBuffer(${value.byteLength})`;
+  if (typeof Blob !== 'undefined' && value instanceof Blob) return `Blob(${value.size})`;
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return String(value);
+}
+
+function eq(actual, expected, what) {
+  if (actual !== expected) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+}
+
+function eqList(actual, expected, what) {
+  const same =
+    actual.length === expected.length && actual.every((value, i) => value === expected[i]);
+  if (!same) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The next `type` event on `target`, or a rejection after `ms`. */
+function nextEvent(target, type, ms = EVENT_MS) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      target.removeEventListener(type, listener);
+      reject(new Error(`no ${type} event within ${ms} ms`));
+    }, ms);
+    const listener = (event) => {
+      clearTimeout(timer);
+      target.removeEventListener(type, listener);
+      resolve(event);
+    };
+    target.addEventListener(type, listener);
+  });
+}
+
+/** The data of the next `count` messages. */
+function nextMessages(socket, count, ms = EVENT_MS) {
+  return new Promise((resolve, reject) => {
+    const data = [];
+    const timer = setTimeout(() => {
+      socket.removeEventListener('message', listener);
+      reject(new Error(`only ${data.length} of ${count} messages within ${ms} ms: ${show(data)}`));
+    }, ms);
+    const listener = (event) => {
+      data.push(event.data);
+      if (data.length === count) {
+        clearTimeout(timer);
+        socket.removeEventListener('message', listener);
+        resolve(data);
+      }
+    };
+    socket.addEventListener('message', listener);
+  });
+}
+
+/** The data of every message in the next `ms`. */
+async function messagesDuring(socket, ms) {
+  const data = [];
+  const listener = (event) => data.push(event.data);
+  socket.addEventListener('message', listener);
+  await sleep(ms);
+  socket.removeEventListener('message', listener);
+  return data;
+}
+
+async function opened(socket) {
+  if (socket.readyState === OPEN) return;
+  await nextEvent(socket, 'open');
+}
+
+async function echo(socket, data) {
+  const reply = nextEvent(socket, 'message');
+  socket.send(data);
+  return (await reply).data;
+}
+
+/**
+ * Keeps a log of the socket's events from now on ("open", "close 1006", "reconnecting 1",
+ * "giveup", "message hi", ...) and lets a check wait until some entry appears.
+ */
+function recorder(socket) {
+  const log = [];
+  let waiters = [];
+  const push = (entry) => {
+    log.push(entry);
+    waiters = waiters.filter((waiter) => !waiter());
+  };
+  socket.addEventListener('open', () => push('open'));
+  socket.addEventListener('close', (event) => push(`close ${event.code}`));
+  socket.addEventListener('error', () => push('error'));
+  socket.addEventListener('reconnecting', (event) => push(`reconnecting ${event.attempt}`));
+  socket.addEventListener('giveup', () => push('giveup'));
+  socket.addEventListener('message', (event) =>
+    push(`message ${typeof event.data === 'string' ? event.data : show(event.data)}`),
+  );
+  return {
+    log,
+    /** Waits until an entry at index >= `from` starts with `prefix`; returns its index. */
+    until(prefix, from = 0, ms = EVENT_MS) {
+      return new Promise((resolve, reject) => {
+        const found = () => {
+          const index = log.findIndex((entry, i) => i >= from && entry.startsWith(prefix));
+          if (index < 0) return false;
+          clearTimeout(timer);
+          resolve(index);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((waiter) => waiter !== found);
+          reject(new Error(`no "${prefix}" within ${ms} ms; events: ${show(log)}`));
+        }, ms);
+        if (!found()) waiters.push(found);
+      });
+    },
+  };
+}
+
+function thrown(fn, what) {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  fail(`${what} did not throw`);
+}
+
+async function bytesOf(data) {
+  if (data instanceof ArrayBuffer) return Array.from(new Uint8Array(data));
+  if (data instanceof Blob) return Array.from(new Uint8Array(await data.arrayBuffer()));
+  fail(`expected binary data, got ${show(data)}`);
+}
+
+async function routeAttempts(t, route) {
+  const stats = JSON.parse(await t.control('/control/stats'));
+  return stats.routes[route]?.attempts ?? 0;
+}
+
+// A check that `options` is refused with a TypeError naming one of `names`.
+function rejectsOption(options, names) {
+  const shown = JSON.stringify(options, (_, value) =>
+    typeof value === 'function' ? 'function' : value,
+  );
+  return [
+    `options: ${shown} throws a TypeError naming ${names[0]}`,
+    async (t) => {
+      const error = thrown(
+        () => t.track(new t.Class(`${t.server}/echo`, undefined, options)),
+        `new ReconnectingWebSocket(url, undefined, ${shown})`,
+      );
+      assert(error instanceof TypeError, `expected a TypeError, got ${describeError(error)}`);
+      assert(
+        names.some((name) => error.message.includes(name)),
+        `the message does not name ${names.join(' or ')}: ${error.message}`,
+      );
+      t.note(error.message);
+    },
+  ];
+}
+
+// Fast retries for the checks that reconnect.
+const FAST = { minDelay: 50, maxDelay: 200 };
+
+// ---------------------------------------------------------------------------
+// The checks: [name, body(t), timeout?]
+// ---------------------------------------------------------------------------
+
+const CHECKS = [
+  // Options ---------------------------------------------------------------------
+  rejectsOption({ minDelay: -1 }, ['minDelay']),
+  rejectsOption({ minDelay: 'soon' }, ['minDelay']),
+  rejectsOption({ maxDelay: -5 }, ['maxDelay']),
+  rejectsOption({ factor: 'x' }, ['factor']),
+  rejectsOption({ jitter: 'x' }, ['jitter']),
+  rejectsOption({ maxRetries: -1 }, ['maxRetries']),
+  rejectsOption({ maxRetries: 'forever' }, ['maxRetries']),
+  rejectsOption({ stableAfter: -1 }, ['stableAfter']),
+  rejectsOption({ connectTimeout: -1 }, ['connectTimeout']),
+  rejectsOption({ heartbeat: 5 }, ['heartbeat']),
+  rejectsOption({ heartbeat: { interval: -1, timeout: 100 } }, ['interval', 'heartbeat']),
+  rejectsOption({ heartbeat: { interval: 100, timeout: 100, isPong: 'pong' } }, [
+    'isPong',
+    'heartbeat',
+  ]),
+  rejectsOption({ maxQueuedMessages: -1 }, ['maxQueuedMessages']),
+  rejectsOption({ maxQueuedBytes: 'lots' }, ['maxQueuedBytes']),
+  rejectsOption({ overflow: 3 }, ['overflow']),
+  rejectsOption({ overflow: 'drop-newest' }, ['overflow']),
+  rejectsOption({ shouldReconnect: true }, ['shouldReconnect']),
+  rejectsOption({ onOpen: 'hello' }, ['onOpen']),
+  rejectsOption({ nope: 1 }, ['nope']),
+
+  ['options: every option with a valid value is accepted', async (t) => {
+    const socket = t.open('/echo', undefined, {
+      minDelay: 100,
+      maxDelay: 1000,
+      factor: 1.5,
+      jitter: 'decorrelated',
+      maxRetries: 3,
+      stableAfter: 1000,
+      connectTimeout: 2000,
+      heartbeat: { interval: 1000, timeout: 1000, ping: 'ping', isPong: (data) => data === 'pong' },
+      maxQueuedMessages: 10,
+      maxQueuedBytes: 1000,
+      overflow: 'drop-oldest',
+      shouldReconnect: () => true,
+      onOpen: () => {},
+    });
+    await opened(socket);
+  }],
+
+  ['options: null for maxRetries, connectTimeout and heartbeat; jitter none and full', async (t) => {
+    t.open('/echo', undefined, { maxRetries: null, connectTimeout: null, heartbeat: null, jitter: 'none' });
+    t.open('/echo', undefined, { jitter: 'full', overflow: 'reject' });
+    const binaryPing = new Uint8Array([1]).buffer;
+    await opened(t.open('/echo', undefined, { heartbeat: { interval: 1000, timeout: 500, ping: binaryPing } }));
+  }],
+
+  ['options: undefined and {} are accepted', async (t) => {
+    await opened(t.open('/echo', undefined, undefined));
+    await opened(t.open('/echo', [], {}));
+  }],
+
+  // URL and protocols -------------------------------------------------------------
+  ['url: a URL object connects; url is its href', async (t) => {
+    const url = new URL(`${t.server}/echo`);
+    const socket = t.track(new t.Class(url));
+    eq(socket.url, url.href, 'url');
+    await opened(socket);
+  }],
+
+  ['url: a function returning a string connects', async (t) => {
+    const socket = t.track(new t.Class(() => `${t.server}/echo`));
+    await opened(socket);
+    eq(await echo(socket, 'hi'), 'hi', 'echo');
+  }],
+
+  ['url: an async function connects', async (t) => {
+    const socket = t.track(
+      new t.Class(async () => {
+        await sleep(50);
+        return `${t.server}/echo`;
+      }),
+    );
+    eq(socket.readyState, CONNECTING, 'readyState while the URL is pending');
+    await opened(socket);
+    eq(await echo(socket, 'hi'), 'hi', 'echo');
+  }],
+
+  ['url: the provider is called once per attempt (refuse, refuse, then echo)', async (t) => {
+    let calls = 0;
+    const provider = () => {
+      calls += 1;
+      return calls <= 2 ? `${t.server}/refuse?status=401` : `${t.server}/echo`;
+    };
+    const socket = t.track(new t.Class(provider, undefined, { ...FAST, jitter: 'none' }));
+    let reconnecting = 0;
+    socket.addEventListener('reconnecting', () => (reconnecting += 1));
+    await nextEvent(socket, 'open');
+    eq(calls, 3, 'provider calls at open');
+    eq(reconnecting, 2, 'reconnecting events before open');
+    await sleep(300);
+    eq(calls, 3, 'provider calls 300 ms after open');
+  }],
+
+  ['url: with a provider, url is the URL of the current connection', async (t) => {
+    const socket = t.track(new t.Class(() => `${t.server}/echo`));
+    await opened(socket);
+    eq(socket.url, `${t.server}/echo`, 'url');
+  }],
+
+  ['protocols: a string is offered', async (t) => {
+    const socket = t.open('/protocol?choose=b', 'b');
+    await opened(socket);
+    eq(socket.protocol, 'b', 'protocol');
+  }],
+
+  ['protocols: an array is offered; the server picks one', async (t) => {
+    const socket = t.open('/protocol?choose=b', ['a', 'b']);
+    await opened(socket);
+    eq(socket.protocol, 'b', 'protocol');
+  }],
+
+  ['protocols: a function returning an array', async (t) => {
+    let calls = 0;
+    const socket = t.open('/protocol?choose=b', () => {
+      calls += 1;
+      return ['a', 'b'];
+    });
+    await opened(socket);
+    eq(socket.protocol, 'b', 'protocol');
+    eq(calls, 1, 'calls');
+  }],
+
+  ['protocols: an async function returning a string', async (t) => {
+    const socket = t.open('/protocol?choose=c', async () => 'c');
+    await opened(socket);
+    eq(socket.protocol, 'c', 'protocol');
+  }],
+
+  // Reconnecting and giving up ------------------------------------------------------
+  ['reconnecting: an Event with numeric attempt and delay; onreconnecting is called', async (t) => {
+    const socket = t.open('/refuse?status=503', undefined, FAST);
+    eq(socket.onreconnecting, null, 'onreconnecting before it is set');
+    const handled = [];
+    socket.onreconnecting = (event) => handled.push(event);
+    const event = await nextEvent(socket, 'reconnecting');
+    assert(event instanceof Event, `the event is ${show(event)}`);
+    eq(event.type, 'reconnecting', 'type');
+    eq(typeof event.attempt, 'number', 'typeof attempt');
+    eq(typeof event.delay, 'number', 'typeof delay');
+    assert(event.attempt >= 1, `attempt ${event.attempt}`);
+    assert(event.delay >= 0 && event.delay <= FAST.maxDelay, `delay ${event.delay} outside 0..200`);
+    assert(event.target === socket, 'target is not the socket');
+    assert(handled.includes(event), 'onreconnecting was not called with the event');
+  }],
+
+  ['reconnecting: attempts count up by one', async (t) => {
+    const socket = t.open('/refuse?status=503', undefined, { ...FAST, maxRetries: 3 });
+    const attempts = [];
+    socket.addEventListener('reconnecting', (event) => attempts.push(event.attempt));
+    await nextEvent(socket, 'giveup');
+    eq(attempts.length, 3, 'reconnecting events');
+    assert(
+      attempts.every((attempt, i) => i === 0 || attempt === attempts[i - 1] + 1),
+      `attempts ${attempts}`,
+    );
+    t.note(`attempts ${attempts.join(', ')}`);
+  }],
+
+  ['backoff: jitter none gives delays minDelay * factor^n up to maxDelay', async (t) => {
+    const socket = t.open('/refuse?status=503', undefined, {
+      minDelay: 100,
+      maxDelay: 400,
+      factor: 2,
+      jitter: 'none',
+      maxRetries: 4,
+    });
+    const delays = [];
+    socket.addEventListener('reconnecting', (event) => delays.push(event.delay));
+    await nextEvent(socket, 'giveup');
+    eqList(delays.map(String), ['100', '200', '400', '400'], 'delays');
+  }],
+
+  ['backoff: full jitter keeps delays within 0..maxDelay', async (t) => {
+    const socket = t.open('/refuse?status=503', undefined, {
+      minDelay: 20,
+      maxDelay: 100,
+      jitter: 'full',
+      maxRetries: 5,
+    });
+    const delays = [];
+    socket.addEventListener('reconnecting', (event) => delays.push(event.delay));
+    await nextEvent(socket, 'giveup');
+    eq(delays.length, 5, 'reconnecting events');
+    assert(delays.every((delay) => delay >= 0 && delay <= 100), `delays ${delays}`);
+    t.note(`delays ${delays.map(Math.round).join(', ')}`);
+  }],
+
+  ['readyState is CONNECTING during reconnecting', async (t) => {
+    const socket = t.open('/drop?delay=100', undefined, FAST);
+    await opened(socket);
+    let seen = null;
+    socket.addEventListener('reconnecting', () => (seen ??= socket.readyState));
+    await nextEvent(socket, 'reconnecting');
+    eq(seen, CONNECTING, 'readyState');
+  }],
+
+  ['maxRetries 2: a refused handshake ends in giveup, readyState CLOSED, 3 attempts', async (t) => {
+    const before = await routeAttempts(t, '/refuse');
+    const socket = t.open('/refuse?status=403', undefined, { ...FAST, maxRetries: 2 });
+    eq(socket.ongiveup, null, 'ongiveup before it is set');
+    let reconnecting = 0;
+    const handled = [];
+    socket.addEventListener('reconnecting', () => (reconnecting += 1));
+    socket.ongiveup = (event) => handled.push(event);
+    const giveup = await nextEvent(socket, 'giveup');
+    assert(giveup instanceof Event, `giveup is ${show(giveup)}`);
+    eq(typeof giveup.reason, 'string', 'typeof reason');
+    assert(giveup.reason.length > 0, 'the reason is empty');
+    assert(handled.includes(giveup), 'ongiveup was not called with the event');
+    eq(socket.readyState, CLOSED, 'readyState');
+    eq(reconnecting, 2, 'reconnecting events');
+    eq((await routeAttempts(t, '/refuse')) - before, 3, 'handshakes the server saw');
+    await sleep(300);
+    eq((await routeAttempts(t, '/refuse')) - before, 3, 'handshakes 300 ms after giveup');
+    t.note(`reason: ${giveup.reason}`);
+  }],
+
+  ['maxRetries 0: no reconnecting, giveup after the first failure', async (t) => {
+    const socket = t.open('/refuse?status=403', undefined, { maxRetries: 0 });
+    let reconnecting = 0;
+    socket.addEventListener('reconnecting', () => (reconnecting += 1));
+    await nextEvent(socket, 'giveup');
+    eq(reconnecting, 0, 'reconnecting events');
+    eq(socket.readyState, CLOSED, 'readyState');
+  }],
+
+  ['connectTimeout: a stalled handshake is given up after the timeout', async (t) => {
+    const started = performance.now();
+    const socket = t.open('/stall', undefined, { connectTimeout: 300, maxRetries: 0 });
+    await nextEvent(socket, 'giveup', 3000);
+    const elapsed = performance.now() - started;
+    assert(elapsed >= 250, `gave up after ${Math.round(elapsed)} ms, before the timeout`);
+    eq(socket.readyState, CLOSED, 'readyState');
+  }],
+
+  ['shouldReconnect: gets the CloseEvent; false ends in giveup for close 4000', async (t) => {
+    const seen = [];
+    const socket = t.open('/close?code=4000&reason=go', undefined, {
+      ...FAST,
+      shouldReconnect: (event) => {
+        seen.push(event);
+        return false;
+      },
+    });
+    let reconnecting = 0;
+    socket.addEventListener('reconnecting', () => (reconnecting += 1));
+    await nextEvent(socket, 'giveup');
+    eq(seen.length, 1, 'shouldReconnect calls');
+    assert(seen[0] instanceof CloseEvent, `shouldReconnect got ${show(seen[0])}`);
+    eq(seen[0].code, 4000, 'code');
+    eq(seen[0].reason, 'go', 'reason');
+    eq(reconnecting, 0, 'reconnecting events');
+    eq(socket.readyState, CLOSED, 'readyState');
+  }],
+
+  ['shouldReconnect: true reconnects after close 1008', async (t) => {
+    const socket = t.open('/close?code=1008', undefined, { ...FAST, shouldReconnect: () => true });
+    await nextEvent(socket, 'reconnecting');
+  }],
+
+  ['default policy: close 1008 ends in giveup', async (t) => {
+    const socket = t.open('/close?code=1008', undefined, FAST);
+    let reconnecting = 0;
+    socket.addEventListener('reconnecting', () => (reconnecting += 1));
+    await nextEvent(socket, 'giveup');
+    eq(reconnecting, 0, 'reconnecting events');
+    eq(socket.readyState, CLOSED, 'readyState');
+  }],
+
+  ['default policy: close 4000 reconnects', async (t) => {
+    const socket = t.open('/close?code=4000', undefined, FAST);
+    let giveups = 0;
+    socket.addEventListener('giveup', () => (giveups += 1));
+    await nextEvent(socket, 'reconnecting');
+    eq(giveups, 0, 'giveup events');
+  }],
+
+  ['default policy: an abrupt drop (1006) reconnects and opens again', async (t) => {
+    const socket = t.open('/drop?delay=100', undefined, FAST);
+    const events = recorder(socket);
+    await events.until('open');
+    const closed = await events.until('close 1006');
+    const reconnecting = await events.until('reconnecting', closed);
+    await events.until('open', reconnecting);
+  }],
+
+  // The send queue ------------------------------------------------------------------
+  ['queue: send() while CONNECTING does not throw and is sent after open', async (t) => {
+    const socket = t.open('/echo');
+    eq(socket.readyState, CONNECTING, 'readyState');
+    const replies = nextMessages(socket, 2);
+    socket.send('early 1');
+    socket.send('early 2');
+    eqList(await replies, ['early 1', 'early 2'], 'echoes');
+  }],
+
+  ['queue: bufferedAmount includes queued bytes', async (t) => {
+    const socket = t.open('/echo');
+    const reply = nextEvent(socket, 'message');
+    socket.send('abc');
+    assert(socket.bufferedAmount >= 3, `bufferedAmount ${socket.bufferedAmount} after queueing "abc"`);
+    socket.send(new Uint8Array(10));
+    assert(socket.bufferedAmount >= 13, `bufferedAmount ${socket.bufferedAmount} after 10 more bytes`);
+    await reply;
+    await nextEvent(socket, 'message');
+    eq(socket.bufferedAmount, 0, 'bufferedAmount once both echoes came back');
+  }],
+
+  ['queue: a view queued while down is sent as it was at send()', async (t) => {
+    const socket = t.open('/echo');
+    const bytes = new Uint8Array([1, 2, 3, 4, 5, 6]);
+    socket.send(bytes.subarray(2, 4));
+    bytes.fill(0);
+    const [data] = await nextMessages(socket, 1);
+    eqList(await bytesOf(data), [3, 4], 'echoed bytes');
+  }],
+
+  ['queue: overflow reject makes send() throw an Error about the queue', async (t) => {
+    const socket = t.open('/echo', undefined, { maxQueuedMessages: 1, overflow: 'reject' });
+    socket.send('kept');
+    const error = thrown(() => socket.send('refused'), 'a second queued send');
+    assert(error instanceof Error, `expected an Error, got ${describeError(error)}`);
+    assert(/queue/i.test(error.message), `the message does not mention the queue: ${error.message}`);
+    t.note(error.message);
+    await opened(socket);
+    eqList(await messagesDuring(socket, 500), ['kept'], 'echoes after open');
+  }],
+
+  ['queue: overflow drop-oldest keeps the newest', async (t) => {
+    const socket = t.open('/echo', undefined, { maxQueuedMessages: 1, overflow: 'drop-oldest' });
+    socket.send('old');
+    socket.send('new');
+    await opened(socket);
+    eqList(await messagesDuring(socket, 500), ['new'], 'echoes after open');
+  }],
+
+  ['queue: maxQueuedBytes bounds the queue', async (t) => {
+    const socket = t.open('/echo', undefined, { maxQueuedBytes: 4, overflow: 'reject' });
+    socket.send('abc');
+    const error = thrown(() => socket.send('de'), 'a send past 4 queued bytes');
+    assert(error instanceof Error, `expected an Error, got ${describeError(error)}`);
+    assert(/queue/i.test(error.message), `the message does not mention the queue: ${error.message}`);
+    await opened(socket);
+    eqList(await messagesDuring(socket, 500), ['abc'], 'echoes after open');
+  }],
+
+  ['send() after close() throws InvalidStateError', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    socket.close();
+    const error = thrown(() => socket.send('late'), 'send after close');
+    assert(error instanceof DOMException, `expected a DOMException, got ${describeError(error)}`);
+    eq(error.name, 'InvalidStateError', 'name');
+  }],
+
+  ['send() after giveup throws InvalidStateError', async (t) => {
+    const socket = t.open('/refuse?status=403', undefined, { maxRetries: 0 });
+    await nextEvent(socket, 'giveup');
+    const error = thrown(() => socket.send('late'), 'send after giveup');
+    assert(error instanceof DOMException, `expected a DOMException, got ${describeError(error)}`);
+    eq(error.name, 'InvalidStateError', 'name');
+  }],
+
+  ['send(42) and send({}) throw TypeError', async (t) => {
+    const socket = t.open('/echo');
+    for (const [value, label] of [[42, '42'], [{}, '{}']]) {
+      const error = thrown(() => socket.send(value), `send(${label})`);
+      assert(error instanceof TypeError, `send(${label}): expected a TypeError, got ${describeError(error)}`);
+    }
+    await opened(socket);
+    eqList(await messagesDuring(socket, 300), [], 'echoes (nothing was sent)');
+  }],
+
+  // reconnect() and the open hook ------------------------------------------------------
+  ['reconnect() closes and reopens at once, even with minDelay 5000', async (t) => {
+    const socket = t.open('/echo', undefined, { minDelay: 5000, maxDelay: 5000 });
+    const events = recorder(socket);
+    await events.until('open');
+    const started = performance.now();
+    socket.reconnect();
+    const closed = await events.until('close', 1, 1500);
+    await events.until('open', closed, 1500);
+    const elapsed = performance.now() - started;
+    assert(elapsed < 1200, `reopened after ${Math.round(elapsed)} ms`);
+    eq(socket.readyState, OPEN, 'readyState');
+    eq(await echo(socket, 'again'), 'again', 'echo on the new connection');
+    t.note(`events ${events.log.join(', ')}; ${Math.round(elapsed)} ms`);
+  }],
+
+  ['onOpen: the hook gets a socket whose send goes before queued messages', async (t) => {
+    let hookSocket = null;
+    const socket = t.open('/echo', undefined, {
+      onOpen: async (connection) => {
+        hookSocket = connection;
+        await sleep(100);
+        connection.send('auth');
+      },
+    });
+    socket.send('queued 1');
+    socket.send('queued 2');
+    eqList(await nextMessages(socket, 3), ['auth', 'queued 1', 'queued 2'], 'echoes');
+    eq(typeof hookSocket?.send, 'function', 'typeof hook socket send');
+  }],
+
+  ['server restart: close 1006, reconnecting, open; messages sent while down follow the onOpen message, in order', async (t) => {
+    const socket = t.open('/echo', undefined, {
+      ...FAST,
+      onOpen: (connection) => connection.send('hello'),
+    });
+    const events = recorder(socket);
+    await events.until('message hello');
+    const restartAt = events.log.length;
+    await t.control('/control/restart?down=300');
+    const closed = await events.until('close', restartAt);
+    eq(events.log[closed], 'close 1006', 'the close after the restart');
+    socket.send('while down 1');
+    socket.send(new Uint8Array([7]));
+    socket.send('while down 2');
+    const reconnecting = await events.until('reconnecting', closed);
+    const reopened = await events.until('open', reconnecting, 5000);
+    const first = await events.until('message', reopened);
+    await events.until('message while down 2', first);
+    eqList(
+      events.log.slice(reopened + 1).filter((entry) => entry.startsWith('message')),
+      ['message hello', 'message while down 1', 'message ArrayBuffer(1)', 'message while down 2'],
+      'messages after the reopen',
+    );
+    t.note(`events ${events.log.join(', ')}`);
+  }, 12000],
+
+  ['close() while waiting to reconnect stops for good', async (t) => {
+    const socket = t.open('/drop?delay=100', undefined, { minDelay: 1000, maxDelay: 1000 });
+    const events = recorder(socket);
+    await events.until('reconnecting');
+    socket.close();
+    await sleep(1500);
+    eq(socket.readyState, CLOSED, 'readyState');
+    const first = events.log.findIndex((entry) => entry.startsWith('reconnecting'));
+    const afterClose = events.log.slice(first + 1);
+    assert(!afterClose.includes('open'), `opened again: ${show(events.log)}`);
+  }],
+
+  // Heartbeat ------------------------------------------------------------------------
+  ['heartbeat: a silent peer is closed with 4000 "heartbeat timeout", then reconnecting', async (t) => {
+    const socket = t.open('/ping-silent', undefined, {
+      ...FAST,
+      heartbeat: { interval: 200, timeout: 200, isPong: (data) => data === 'pong' },
+    });
+    let closeEvent = null;
+    socket.addEventListener('close', (event) => (closeEvent ??= event));
+    const events = recorder(socket);
+    await events.until('open');
+    const closed = await events.until('close', 0, 3000);
+    eq(closeEvent.code, 4000, 'close code');
+    eq(closeEvent.reason, 'heartbeat timeout', 'close reason');
+    await events.until('reconnecting', closed, 2000);
+  }],
+
+  ['heartbeat: pongs are checked with isPong and not delivered as messages', async (t) => {
+    const checked = [];
+    const socket = t.open('/ping', undefined, {
+      heartbeat: {
+        interval: 100,
+        timeout: 400,
+        isPong: (data) => {
+          checked.push(data);
+          return data === 'pong';
+        },
+      },
+    });
+    const events = recorder(socket);
+    await events.until('open');
+    await sleep(800);
+    eq(await echo(socket, 'hello'), 'hello', 'echo');
+    assert(checked.includes('pong'), `isPong never saw "pong": ${show(checked)}`);
+    const messages = events.log.filter((entry) => entry.startsWith('message'));
+    eqList(messages, ['message hello'], 'message events');
+    assert(!events.log.some((entry) => entry.startsWith('close')), `closed: ${show(events.log)}`);
+  }],
+
+  // Async iteration -------------------------------------------------------------------
+  ['for await: yields messages in order and ends after close()', async (t) => {
+    const socket = t.open('/echo');
+    socket.addEventListener('open', () => ['a', 'b', 'c'].forEach((data) => socket.send(data)));
+    const got = [];
+    for await (const data of socket) {
+      got.push(data);
+      if (got.length === 3) socket.close();
+    }
+    eqList(got, ['a', 'b', 'c'], 'yielded');
+    eq(socket.readyState, CLOSED, 'readyState after the loop');
+  }],
+
+  ['for await: break leaves the socket open', async (t) => {
+    const socket = t.open('/burst?count=3');
+    const events = recorder(socket);
+    for await (const data of socket) {
+      eq(data, '0', 'first');
+      break;
+    }
+    eq(socket.readyState, OPEN, 'readyState');
+    socket.send('still open');
+    await events.until('message still open');
+  }],
+
+  ['for await: ends at once on a socket already closed for good', async (t) => {
+    const socket = t.open('/refuse?status=403', undefined, { maxRetries: 0 });
+    await nextEvent(socket, 'giveup');
+    await sleep(0);
+    const got = [];
+    for await (const data of socket) got.push(data);
+    eqList(got, [], 'yielded');
+  }],
+
+  // Message data ---------------------------------------------------------------------
+  ['binaryType defaults to arraybuffer', async (t) => {
+    eq(t.open('/echo').binaryType, 'arraybuffer', 'binaryType');
+  }],
+
+  ['message data: text is a string', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const data = await echo(socket, 'héllo 🦀');
+    eq(typeof data, 'string', 'typeof data');
+    eq(data, 'héllo 🦀', 'data');
+  }],
+
+  ['message data: binary is an ArrayBuffer with the same bytes', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const data = await echo(socket, new Uint8Array([0, 1, 127, 128, 255]));
+    assert(data instanceof ArrayBuffer, `data is ${show(data)}`);
+    eqList(await bytesOf(data), [0, 1, 127, 128, 255], 'bytes');
+  }],
+
+  ['message data: binaryType blob gives a Blob with the same bytes', async (t) => {
+    const socket = t.open('/echo');
+    socket.binaryType = 'blob';
+    await opened(socket);
+    const data = await echo(socket, new Uint8Array([5, 6, 7]));
+    assert(data instanceof Blob, `data is ${show(data)}`);
+    eqList(await bytesOf(data), [5, 6, 7], 'bytes');
+  }],
+
+  ['message data: every listener and the iterator get the same value', async (t) => {
+    const socket = t.open('/echo');
+    await opened(socket);
+    const iterator = socket[Symbol.asyncIterator]();
+    const seen = [];
+    socket.addEventListener('message', (event) => seen.push(event.data));
+    socket.onmessage = (event) => seen.push(event.data);
+    socket.send(new Uint8Array([1, 2]));
+    const { value } = await iterator.next();
+    await iterator.return?.();
+    assert(value instanceof ArrayBuffer, `the iterator yielded ${show(value)}`);
+    eq(seen.length, 2, 'listener calls');
+    assert(seen[0] === value && seen[1] === value, 'listeners and the iterator got different objects');
+  }],
+];

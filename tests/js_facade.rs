@@ -1,0 +1,95 @@
+//! Browser tests of the npm package's `ReconnectingWebSocket`, driven from JavaScript.
+//!
+//! - The conformance checks of tests/js/conformance.js run against the browser's own
+//!   `WebSocket` and against `ReconnectingWebSocket` (with `maxRetries: 0`): drop-in
+//!   compatibility shown check by check, in Chromium and in Firefox.
+//! - The checks of tests/js/extras.js test what the class adds: options validation, URL and
+//!   protocol providers, reconnecting and giveup events, the send queue, `reconnect()`,
+//!   heartbeats, async iteration and message data passed through untouched.
+//!
+//! Every check is printed with its result; a test fails listing every failed check.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/js/conformance.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = runNativeConformance)]
+    async fn run_native_conformance(server: &str, closed_port: u16) -> JsValue;
+
+    #[wasm_bindgen(js_name = runFacadeConformance)]
+    async fn run_facade_conformance(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
+}
+
+#[wasm_bindgen(module = "/tests/js/extras.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = runExtras)]
+    async fn run_extras(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
+}
+
+/// Prints every check's result and fails listing the failed ones.
+fn report(subject: &str, results: JsValue) {
+    let field = |result: &JsValue, name: &str| {
+        js_sys::Reflect::get(result, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+    };
+    let results: js_sys::Array = match results.dyn_into() {
+        Ok(results) => results,
+        Err(other) => panic!("{subject}: the checks returned {other:?}, not an array"),
+    };
+    assert!(results.length() > 0, "{subject}: no checks ran");
+    let mut failed = Vec::new();
+    for result in results.iter() {
+        let name = field(&result, "name").as_string().unwrap_or_default();
+        let note = field(&result, "note")
+            .as_string()
+            .map(|note| format!(" ({note})"))
+            .unwrap_or_default();
+        if field(&result, "ok").as_bool() == Some(true) {
+            console_log!("{subject}: ok    {name}{note}");
+        } else {
+            let error = field(&result, "error")
+                .as_string()
+                .unwrap_or_else(|| "(no error message)".into());
+            console_log!("{subject}: FAIL  {name}: {error}{note}");
+            failed.push(format!("  {name}: {error}"));
+        }
+    }
+    console_log!(
+        "{subject}: {} of {} checks passed",
+        results.length() as usize - failed.len(),
+        results.length()
+    );
+    assert!(
+        failed.is_empty(),
+        "{subject}: {} of {} checks failed:\n{}",
+        failed.len(),
+        results.length(),
+        failed.join("\n")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn native_websocket_passes_the_conformance_checks() {
+    let results = run_native_conformance(server(), closed_port()).await;
+    report("native WebSocket", results);
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_websocket_passes_the_conformance_checks() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let results = run_facade_conformance(&class, server(), closed_port()).await;
+    report("ReconnectingWebSocket", results);
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_websocket_extra_behaviour() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let results = run_extras(&class, server(), closed_port()).await;
+    report("ReconnectingWebSocket extras", results);
+}
