@@ -30,6 +30,8 @@
 //     /flood?count=N (1000)&size=S (1024)&binary=0|1 (0)  "go" -> N messages, "done"
 //     /ping                                   "ping" -> "pong", echo the rest
 //     /ping-silent                            echo all but "ping"
+//     /ticker?interval=MS (100)               a JSON tick every MS, counted across clients
+//     /chat?history=N (100)                   a chat room: text to everyone, sender too
 //   HTTP control routes (GET, CORS open)
 //     /control/restart?down=MS (0)   /control/drop-all
 //     /control/close-all?code=C&reason=R   /control/stats   /control/reset-stats
@@ -52,6 +54,9 @@ const MAX_PAYLOAD = 256 * MiB;
 // /flood stops queueing once this much is waiting in the socket, so a
 // benchmark of millions of messages never holds them all in memory.
 const FLOOD_HIGH_WATER = 4 * MiB;
+
+// /chat keeps this many of the room's latest messages for the ones who join or come back.
+const CHAT_HISTORY = 100;
 
 // /slow refills its read budget on this tick and never lets more than
 // THROTTLE_BURST_SECONDS of budget pile up, so reading stays smooth rather
@@ -348,9 +353,41 @@ const ROUTES = {
       ws.once('close', () => clearInterval(timer));
     },
   },
+
+  // The demo's chat room (www/). Every text message goes to every open /chat
+  // connection, the sender included: nobody shows their own message until the
+  // room has it, so every page shows the room's one order. A connection first
+  // gets the room's last `history` messages: reconnect delays are jittered, so
+  // a page can come back after another page has already flushed what it typed
+  // during an outage, and without the replay it would never see those
+  // messages. Pages tell replays from news by an id inside each message; the
+  // server never looks inside. Binary messages are ignored: the room is text.
+  '/chat': {
+    params: { history: integer(0, CHAT_HISTORY, CHAT_HISTORY) },
+    open(ws, { history }) {
+      for (const data of chatHistory.slice(Math.max(0, chatHistory.length - history))) {
+        ws.send(data, { binary: false });
+      }
+      chatMembers.add(ws);
+      ws.once('close', () => chatMembers.delete(ws));
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        chatHistory.push(data);
+        if (chatHistory.length > CHAT_HISTORY) chatHistory.shift();
+        for (const member of chatMembers) {
+          if (member.readyState === WebSocket.OPEN) member.send(data, { binary: false });
+        }
+      });
+    },
+  },
 };
 
 let tickCount = 0;
+
+// The /chat room: who is in it, and what was said last (Buffers of UTF-8 text).
+// It outlives /control/restart, as a real room would outlive a reconnect.
+const chatMembers = new Set();
+const chatHistory = [];
 
 // ---------------------------------------------------------------------------
 // Counters for /control/stats

@@ -286,6 +286,74 @@ test('ping answers pong; ping-silent never does but echoes the rest', async (t) 
   await server.stop();
 });
 
+test('chat sends every text to every member, sender included, in one order', async (t) => {
+  const server = await startServer(t);
+  const members = await Promise.all([1, 2, 3].map(() => connect(`${server.url}/chat`)));
+  const [a, b, c] = members;
+  const received = members.map((ws) => messages(ws, 4));
+  a.send('a1');
+  b.send('b1');
+  a.send(Buffer.from([1, 2, 3])); // binary: not for the room
+  a.send('a2');
+  b.send('b2');
+  const seen = (await Promise.all(received)).map((list) => list.map((m) => m.data));
+  // Each sender's own order holds, and everyone saw the same interleaving.
+  assert.deepEqual(seen[0].filter((m) => m.startsWith('a')), ['a1', 'a2']);
+  assert.deepEqual(seen[0].filter((m) => m.startsWith('b')), ['b1', 'b2']);
+  assert.deepEqual(seen[1], seen[0]);
+  assert.deepEqual(seen[2], seen[0]);
+
+  // A member that left is simply no longer sent to.
+  const gone = closed(c);
+  c.close();
+  await gone;
+  a.send('after');
+  for (const ws of [a, b]) assert.deepEqual(await nextMessage(ws), { isBinary: false, data: 'after' });
+  a.close();
+  b.close();
+  await server.stop();
+});
+
+test('chat replays the last messages to who joins, even after a restart', async (t) => {
+  const server = await startServer(t);
+  const joinWith = async (query) => {
+    // Listening before the handshake completes: the replay comes right after it.
+    const ws = new WebSocket(`${server.url}/chat${query}`);
+    const collected = [];
+    ws.on('message', (data) => collected.push(data.toString()));
+    await once(ws, 'open');
+    return { ws, collected };
+  };
+
+  const writer = await connect(`${server.url}/chat`);
+  const all = messages(writer, 105);
+  for (let i = 0; i < 105; i += 1) writer.send(`m${i}`);
+  await all;
+
+  const full = await joinWith('');
+  const three = await joinWith('?history=3');
+  const none = await joinWith('?history=0');
+  writer.send('live');
+  await sleep(200);
+  const names = (from, to) => Array.from({ length: to - from }, (_, i) => `m${from + i}`);
+  assert.deepEqual(full.collected, [...names(5, 105), 'live'], 'at most 100 are kept');
+  assert.deepEqual(three.collected, ['m102', 'm103', 'm104', 'live']);
+  assert.deepEqual(none.collected, ['live']);
+  assert.equal((await connect(`${server.url}/chat?history=101`).catch((e) => e)).status, 400);
+
+  // The room outlives a restart, as a real one outlives a reconnect.
+  await server.control('/control/restart?down=100');
+  let back = null;
+  for (let tries = 0; !back && tries < 100; tries += 1) {
+    back = await joinWith('?history=2').catch(() => sleep(25).then(() => null));
+  }
+  assert.ok(back, 'server did not come back');
+  await sleep(100);
+  assert.deepEqual(back.collected, ['m104', 'live']);
+  for (const ws of [writer, full.ws, three.ws, none.ws, back.ws]) ws.close();
+  await server.stop();
+});
+
 test('restart drops everything, refuses while down, then listens on the same port', async (t) => {
   const server = await startServer(t);
   const ws = await connect(`${server.url}/echo`);
