@@ -12,16 +12,13 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
+import { ROOT, launchChromium, startServer, stopServer } from '../support/harness.mjs';
 
-const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 const WWW = path.join(ROOT, 'www');
-const SERVER = path.join(ROOT, 'tests/server/server.mjs');
 const SCREENSHOTS = path.join(ROOT, 'target/screenshots');
 const WAIT_MS = 10_000;
 const DOWN_MS = 2_000;
@@ -41,37 +38,9 @@ before(async () => {
   }
 
   temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'resocket-demo-'));
-  const portFile = path.join(temporary, 'address');
-  // --exit-with-stdin: the server goes when this process does, however it ends.
-  server = spawn(
-    process.execPath,
-    [SERVER, '--static', WWW, '--port-file', portFile, '--exit-with-stdin'],
-    { stdio: ['pipe', 'ignore', 'inherit'] },
-  );
-  const deadline = Date.now() + WAIT_MS;
-  while (!fs.existsSync(portFile)) {
-    assert.equal(server.exitCode, null, `the server exited early (${server.exitCode})`);
-    assert.ok(Date.now() < deadline, `the server wrote no ${portFile} within ${WAIT_MS} ms`);
-    await sleep(25);
-  }
-  const address = fs.readFileSync(portFile, 'utf8').trim();
-  const match = /^ws:\/\/(127\.0\.0\.1:\d+)$/.exec(address);
-  assert.ok(match, `unexpected address in the port file: ${address}`);
-  origin = `http://${match[1]}`;
-
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  server = await startServer(WWW, path.join(temporary, 'address'));
+  origin = server.origin;
+  browser = await launchChromium();
   for (const key of ['a', 'b']) {
     // A context each, like two people: each page is then in its own window and visible. Two
     // tabs of one window would leave one hidden, with its animation frames (which clicks
@@ -87,12 +56,7 @@ before(async () => {
 // Whatever happened, neither the browser nor the server may outlive the tests.
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, sleep(2_000)]);
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-  }
+  await stopServer(server);
   if (temporary) fs.rmSync(temporary, { recursive: true, force: true });
 });
 

@@ -12,16 +12,12 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
+import { ROOT, launchChromium, startServer, stopServer } from '../support/harness.mjs';
 
-const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
-const SERVER = path.join(ROOT, 'tests/server/server.mjs');
 const SCREENSHOTS = path.join(ROOT, 'target/screenshots');
 const WAIT_MS = 15_000;
 const APPS = [
@@ -36,43 +32,15 @@ let temporary;
 
 before(async () => {
   temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'resocket-examples-'));
-  server = spawn(
-    process.execPath,
-    [SERVER, '--static', path.join(ROOT, 'examples'), '--port-file', path.join(temporary, 'port')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: server.stdout }).once('line', resolve);
-    server.once('exit', (code) => reject(new Error(`test server exited early (${code})`)));
-  });
-  const match = /^RESOCKET_TEST_SERVER=ws:\/\/(127\.0\.0\.1:\d+)$/.exec(line);
-  assert.ok(match, `unexpected announcement from the test server: ${line}`);
-  origin = `http://${match[1]}`;
-
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  server = await startServer(path.join(ROOT, 'examples'), path.join(temporary, 'port'));
+  origin = server.origin;
+  browser = await launchChromium();
 });
 
 // Whatever happened, neither the browser nor the server may outlive the tests.
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, sleep(2_000)]);
-    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-  }
+  await stopServer(server);
   if (temporary) fs.rmSync(temporary, { recursive: true, force: true });
 });
 

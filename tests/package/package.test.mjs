@@ -18,14 +18,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
+import { ROOT, launchChromium, startServer, stopServer } from '../support/harness.mjs';
 
-const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 // RESOCKET_PKG may point at another build of the package; by default, scripts/build-package's.
 const PKG = path.resolve(process.env.RESOCKET_PKG ?? path.join(ROOT, 'pkg'));
 const HERE = path.join(ROOT, 'tests/package');
-const SERVER = path.join(ROOT, 'tests/server/server.mjs');
 const ECHO_WAIT_MS = 15_000;
 // An install with a cold npm cache downloads the bundlers; a warm one takes seconds.
 const APP_TIMEOUT_MS = 300_000;
@@ -81,32 +78,11 @@ function filesUnder(dir) {
 
 const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
 
-/** Starts the test server on a free port, serving `staticRoot`; resolves to its http origin. */
-async function startServer(staticRoot, portFile) {
-  const server = spawn(process.execPath, [SERVER, '--static', staticRoot, '--port-file', portFile], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/** Starts the test server serving `staticRoot`; resolves to its http origin. */
+async function serve(staticRoot, portFile) {
+  const server = await startServer(staticRoot, portFile);
   servers.push(server);
-  let stderr = '';
-  server.stderr.on('data', (chunk) => (stderr += chunk));
-  const deadline = Date.now() + 10_000;
-  while (!fs.existsSync(portFile)) {
-    if (server.exitCode !== null) assert.fail(`the test server exited early (${server.exitCode}): ${stderr}`);
-    if (Date.now() > deadline) assert.fail(`the test server did not start within 10 s: ${stderr}`);
-    await sleep(50);
-  }
-  const address = fs.readFileSync(portFile, 'utf8').trim();
-  const match = /^ws:\/\/(127\.0\.0\.1:\d+)$/.exec(address);
-  assert.ok(match, `unexpected address in the port file: ${address}`);
-  return `http://${match[1]}`;
-}
-
-async function stopServer(server) {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  await Promise.race([exited, sleep(2_000)]);
-  if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+  return server.origin;
 }
 
 /**
@@ -150,19 +126,7 @@ async function pack() {
 
 before(async () => {
   temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'resocket-package-'));
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 // Whatever happened, neither the browser nor a server may outlive the tests.
@@ -215,7 +179,7 @@ describe('the npm package in fresh apps', () => {
           `of which .wasm ${gzipped(wasm[0])} bytes (${fs.statSync(wasm[0]).size} raw)`,
       );
 
-      const origin = await startServer(dist, path.join(temporary, `${app.name}.port`));
+      const origin = await serve(dist, path.join(temporary, `${app.name}.port`));
       const page = await browser.newPage();
       const errors = [];
       page.on('pageerror', (error) => errors.push(error.message));
