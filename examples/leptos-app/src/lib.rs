@@ -126,7 +126,13 @@ async fn run(mut outbox: UnboundedReceiver<String>, show: impl Fn(Feed)) {
 impl Feed {
     fn apply(&mut self, event: Event) {
         match event {
-            Event::Open { .. } => self.opens += 1,
+            Event::Open { attempt, .. } => {
+                self.opens += 1;
+                self.note = match attempt {
+                    0 => "opened".to_owned(),
+                    retry => format!("opened on retry {retry}"),
+                };
+            }
             Event::Message(Message::Text(text)) => {
                 if let Ok(Tick { tick }) = serde_json::from_str(&text) {
                     self.tick = Some(tick);
