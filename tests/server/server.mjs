@@ -35,6 +35,7 @@
 //   HTTP control routes (GET, CORS open)
 //     /control/restart?down=MS (0)   /control/drop-all
 //     /control/close-all?code=C&reason=R   /control/stats   /control/reset-stats
+//     (/control/stats also says since when the server listens: listeningSince, epoch ms)
 //
 // Each route's behaviour is described in more detail where it is defined.
 
@@ -424,6 +425,10 @@ function statsReport() {
     accepted: total('accepted'),
     refused: total('refused'),
     stalled: total('stalled'),
+    // When the server last started listening (after a /control/restart: came back), in
+    // milliseconds since the epoch with sub-millisecond precision, so a client on this
+    // machine can time its reconnection from the server's return.
+    listeningSince,
     routes: routeStats,
   };
 }
@@ -450,6 +455,7 @@ const wss = new WebSocketServer({
 });
 
 let port = null;
+let listeningSince = null;
 let restartTimer = null;
 let restarting = false;
 
@@ -694,7 +700,10 @@ function writePortFile(path, address) {
 
 function relisten() {
   restartTimer = null;
-  httpServer.listen(port, HOST, () => (restarting = false));
+  httpServer.listen(port, HOST, () => {
+    listeningSince = performance.timeOrigin + performance.now();
+    restarting = false;
+  });
 }
 
 // A restart's re-listen can fail if something grabbed the port meanwhile;
@@ -728,6 +737,7 @@ function main() {
   // Port 0 (the default) lets the OS pick a free port; the demo may ask for a fixed one.
   httpServer.listen(args.port, HOST, () => {
     port = httpServer.address().port;
+    listeningSince = performance.timeOrigin + performance.now();
     const address = `ws://${HOST}:${port}`;
     if (args.portFile) writePortFile(args.portFile, address);
     process.stdout.write(`RESOCKET_TEST_SERVER=${address}\n`);

@@ -356,6 +356,8 @@ test('chat replays the last messages to who joins, even after a restart', async 
 
 test('restart drops everything, refuses while down, then listens on the same port', async (t) => {
   const server = await startServer(t);
+  const firstListen = (await server.stats()).listeningSince;
+  assert.ok(Math.abs(firstListen - Date.now()) < 60_000, 'listeningSince is epoch milliseconds');
   const ws = await connect(`${server.url}/echo`);
   const whenClosed = closed(ws);
   const stalled = new WebSocket(`${server.url}/stall`);
@@ -379,6 +381,10 @@ test('restart drops everything, refuses while down, then listens on the same por
   }
   assert.ok(back, 'server did not come back');
   assert.ok(performance.now() - restartedAt >= 450, 'server came back too early');
+  // The benchmark times reconnections from this moment.
+  const returnedAt = (await server.stats()).listeningSince;
+  assert.ok(returnedAt - firstListen >= 450, 'listeningSince marks the return');
+  assert.ok(returnedAt <= performance.timeOrigin + performance.now());
   back.send('again');
   assert.equal((await nextMessage(back)).data, 'again');
   back.close();
