@@ -4,6 +4,7 @@
 //!
 //! [`Backoff`] is the configuration; [`BackoffSchedule`] is one client's position in it.
 
+use crate::describe::{Decimal, Millis};
 use crate::Error;
 use std::time::Duration;
 
@@ -144,15 +145,19 @@ impl Backoff {
             return Err(invalid(
                 "min_delay",
                 format!(
-                    "{:?} is above max_delay {:?}",
-                    self.min_delay, self.max_delay
+                    "{} is above max_delay {}",
+                    Millis(self.min_delay),
+                    Millis(self.max_delay)
                 ),
             ));
         }
         if !self.factor.is_finite() || self.factor < 1.0 {
             return Err(invalid(
                 "factor",
-                format!("{} is not a finite number of at least 1", self.factor),
+                format!(
+                    "{} is not a finite number of at least 1",
+                    Decimal(self.factor)
+                ),
             ));
         }
         Ok(())
@@ -169,7 +174,11 @@ pub(crate) fn check_timer(option: &'static str, duration: Duration) -> Result<()
     if duration > MAX_TIMER_DELAY {
         return Err(invalid(
             option,
-            format!("{duration:?} is longer than a browser timer can wait ({MAX_TIMER_DELAY:?})"),
+            format!(
+                "{} is longer than a browser timer can wait ({})",
+                Millis(duration),
+                Millis(MAX_TIMER_DELAY)
+            ),
         ));
     }
     Ok(())

@@ -30,7 +30,7 @@ impl fmt::Display for CloseEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "code {}", self.code)?;
         if !self.reason.is_empty() {
-            write!(f, ", reason {:?}", self.reason)?;
+            write!(f, ", reason \"{}\"", self.reason)?;
         }
         if !self.was_clean {
             write!(f, ", not clean")?;

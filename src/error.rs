@@ -11,7 +11,7 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum Error {
     /// The URL could not be turned into a `ws:` or `wss:` URL. Nothing was connected.
-    #[error("invalid WebSocket URL {url:?}: {reason}")]
+    #[error("invalid WebSocket URL \"{url}\": {reason}")]
     InvalidUrl {
         /// The URL as it was given.
         url: String,
@@ -20,7 +20,7 @@ pub enum Error {
     },
 
     /// A subprotocol name is not a valid token, or is offered twice. Nothing was connected.
-    #[error("invalid subprotocol {protocol:?}: {reason}")]
+    #[error("invalid subprotocol \"{protocol}\": {reason}")]
     InvalidProtocol {
         /// The subprotocol as it was given.
         protocol: String,
@@ -51,7 +51,7 @@ pub enum Error {
 
     /// The opening handshake did not finish within the connect timeout; the attempt was
     /// abandoned and its socket closed.
-    #[error("connection did not open within {0:?}")]
+    #[error("connection did not open within {}", crate::describe::Millis(*.0))]
     ConnectTimeout(Duration),
 
     /// The connection ended abnormally (it was not closed cleanly): for example the TCP

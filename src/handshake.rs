@@ -21,11 +21,12 @@ pub(crate) fn resolve_url(url: &str) -> Result<String, Error> {
     let scheme = websocket_scheme(&parsed.protocol()).ok_or_else(|| Error::InvalidUrl {
         url: url.to_owned(),
         reason: format!(
-            "the scheme is {:?}; it must be ws, wss, http or https",
+            "the scheme is \"{}\"; it must be ws, wss, http or https",
             parsed.protocol().trim_end_matches(':')
         ),
     })?;
-    if parsed.href().contains('#') {
+    // A byte loop, not `str::contains`, whose fast search adds 2 KB of wasm for one check.
+    if parsed.href().bytes().any(|byte| byte == b'#') {
         return Err(Error::InvalidUrl {
             url: url.to_owned(),
             reason: "a WebSocket URL cannot have a fragment (RFC 6455, section 3)".to_owned(),
@@ -66,7 +67,7 @@ pub(crate) fn validate_protocols(protocols: &[String]) -> Result<(), Error> {
         }
         if let Some(bad) = protocol.chars().find(|c| !is_token_char(*c)) {
             return Err(invalid(&format!(
-                "{bad:?} is not allowed in a subprotocol name"
+                "\"{bad}\" is not allowed in a subprotocol name"
             )));
         }
         if protocols[..index].contains(protocol) {
@@ -78,7 +79,24 @@ pub(crate) fn validate_protocols(protocols: &[String]) -> Result<(), Error> {
 
 /// Whether `c` may appear in an HTTP token (RFC 7230, section 3.2.6).
 fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            '!' | '#'
+                | '$'
+                | '%'
+                | '&'
+                | '\''
+                | '*'
+                | '+'
+                | '-'
+                | '.'
+                | '^'
+                | '_'
+                | '`'
+                | '|'
+                | '~'
+        )
 }
 
 #[cfg(test)]

@@ -96,8 +96,10 @@
 #![deny(missing_docs)]
 
 mod close;
+mod describe;
 mod error;
 mod handshake;
+#[cfg(feature = "js")]
 pub mod js;
 mod listener;
 mod message;

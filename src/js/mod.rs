@@ -1,5 +1,7 @@
 //! The npm package's `ReconnectingWebSocket`: a drop-in for the browser's `WebSocket`.
 //!
+//! Compiled only with the `js` feature, which the npm package build turns on.
+//!
 //! The class itself is JavaScript (`js/reconnecting-websocket.js`): it extends `EventTarget`,
 //! so every listener rule is the browser's own. Everything else (reconnecting, queueing,
 //! timers, heartbeats) is the Rust driver, reached through [`ReconnectingCore`]. Message data

@@ -48,10 +48,15 @@ fn type_error(option: &str, expected: &str, got: &JsValue) -> JsValue {
 
 fn describe(value: &JsValue) -> String {
     if let Some(text) = value.as_string() {
-        return format!("{text:?}");
+        return format!("\"{text}\"");
     }
-    if let Some(number) = value.as_f64() {
-        return number.to_string();
+    if value.as_f64().is_some() {
+        // JavaScript's own number formatting: Rust's f64 Display would add 9 KB of wasm.
+        let number: &js_sys::Number = value.unchecked_ref();
+        return number
+            .to_string_with_radix(10)
+            .map(String::from)
+            .unwrap_or_default();
     }
     match value.js_typeof().as_string() {
         Some(kind) if value.is_null() => format!("null ({kind})"),

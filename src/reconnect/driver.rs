@@ -492,6 +492,7 @@ impl<P: Wire + Clone> Core<P> {
             .map_or(0, |live| live.connection.socket().buffered_amount())
     }
 
+    #[cfg(feature = "js")] // read only by the JS class
     /// The current socket, open or opening.
     pub(crate) fn socket(&self) -> Option<web_sys::WebSocket> {
         let inner = self.inner.borrow();
@@ -501,11 +502,13 @@ impl<P: Wire + Clone> Core<P> {
             .map(|live| live.connection.socket().clone())
     }
 
+    #[cfg(feature = "js")] // read only by the JS class
     /// Bytes waiting in the queue.
     pub(crate) fn queued_bytes(&self) -> usize {
         self.inner.borrow().machine.queue().bytes()
     }
 
+    #[cfg(feature = "js")] // read only by the JS class
     /// Whether a socket closed by `close()` has yet to report its close event.
     pub(crate) fn is_closing(&self) -> bool {
         self.inner.borrow().closing.is_some()
@@ -525,6 +528,7 @@ impl<P: Wire + Clone> Core<P> {
         result
     }
 
+    #[cfg(feature = "js")] // read only by the JS class
     /// Closes for good like [`close`](Self::close), but the socket's close frame carries no
     /// code (the other side sees 1005), as the browser's `close()` with no arguments.
     pub(crate) fn close_without_code(&self) -> Result<Vec<P>, Error> {
