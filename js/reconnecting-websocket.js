@@ -102,6 +102,7 @@ export function defineReconnectingWebSocket(createCore) {
     #handlers = new Map();
     #readyState = CONNECTING;
     #url = '';
+    #origin = null;
     #protocol = '';
     #extensions = '';
     #iterators = new Set();
@@ -191,6 +192,7 @@ export function defineReconnectingWebSocket(createCore) {
           this.#readyState = OPEN;
           this.#opened = true;
           this.#url = this.#core.url() || this.#url;
+          this.#origin = null;
           this.#protocol = b;
           this.#extensions = c;
           return this.dispatchEvent(Object.assign(new Event('open'), { attempt: a }));
@@ -217,7 +219,8 @@ export function defineReconnectingWebSocket(createCore) {
     #message(data) {
       if (this.#binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data]);
       for (const iterator of this.#iterators) iterator.push(data);
-      this.dispatchEvent(new MessageEvent('message', { data, origin: originOf(this.#url) }));
+      this.#origin ??= originOf(this.#url);
+      this.dispatchEvent(new MessageEvent('message', { data, origin: this.#origin }));
     }
 
     #closed(code, reason, wasClean, final) {

@@ -122,13 +122,17 @@ impl ReconnectingCore {
         let on_event = {
             let core_slot = Rc::clone(&core_slot);
             move |event: Event<JsPayload>| {
-                let extensions = core_slot
-                    .borrow()
-                    .as_ref()
-                    .and_then(std::rc::Weak::upgrade)
-                    .and_then(|core| core.socket())
-                    .map(|socket| socket.extensions())
-                    .unwrap_or_default();
+                let extensions = if matches!(event, Event::Open { .. }) {
+                    core_slot
+                        .borrow()
+                        .as_ref()
+                        .and_then(std::rc::Weak::upgrade)
+                        .and_then(|core| core.socket())
+                        .map(|socket| socket.extensions())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
                 deliver(&emit, event, &extensions);
             }
         };

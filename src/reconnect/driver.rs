@@ -58,6 +58,7 @@ pub(crate) struct Core<P> {
     /// that reaches back to its JavaScript owner does not keep that owner alive for ever.
     on_event: RefCell<Option<EventCallback<P>>>,
     inner: RefCell<Inner<P>>,
+    this: Weak<Core<P>>,
 }
 
 /// A socket of the client's, with the bytes that `send` could not hand to the browser
@@ -175,6 +176,34 @@ impl<P: Wire + Clone> Core<P> {
             .high_water_mark(self.config.high_water_mark);
         match Connection::open(url, &options) {
             Ok(connection) => {
+                // With an event callback and nothing to judge per message (no pong matcher,
+                // no heartbeat), messages go from the socket's listener straight to the
+                // callback: no queue, no wake-up, no driver run per message. A message goes
+                // the queued way whenever an earlier event still waits, so none overtakes it.
+                if self.on_event.borrow().is_some()
+                    && self.config.is_pong.is_none()
+                    && self.config.machine.heartbeat.is_none()
+                {
+                    let core = self.this.clone();
+                    connection.set_direct(Rc::new(move |payload: P| {
+                        // A client that is gone has no one to deliver to.
+                        let core = core.upgrade()?;
+                        let current = match core.inner.try_borrow() {
+                            Ok(inner) if inner.events.is_empty() => {
+                                inner.socket.as_ref().is_some_and(|live| live.id == id)
+                            }
+                            _ => return Some(payload),
+                        };
+                        if !current {
+                            return None;
+                        }
+                        let callback = core.on_event.borrow().clone();
+                        if let Some(callback) = callback {
+                            callback(Event::Message(payload));
+                        }
+                        None
+                    }));
+                }
                 inner.socket = Some(Live {
                     id,
                     connection: Rc::new(connection),
@@ -442,7 +471,8 @@ impl<P: Wire + Clone> Core<P> {
             crate::handshake::resolve_url(url)?;
         }
         let machine = Machine::new(config.machine.clone(), random_seed())?;
-        let core = Rc::new(Core {
+        let core = Rc::new_cyclic(|this| Core {
+            this: this.clone(),
             on_event: RefCell::new(config.on_event.take()),
             config,
             inner: RefCell::new(Inner {

@@ -67,6 +67,9 @@ struct Shared<P> {
     read_waker: Option<Waker>,
     /// A writer waiting for the buffer to drain or for the close to finish.
     write_waker: Option<Waker>,
+    /// Where messages go at once, from the listener, instead of the queue; it hands a
+    /// message back when it cannot take it now.
+    direct: Option<Rc<dyn Fn(P) -> Option<P>>>,
 }
 
 impl<P> Shared<P> {
@@ -134,6 +137,7 @@ impl<P: Wire> Connection<P> {
             loss_reported: false,
             read_waker: None,
             write_waker: None,
+            direct: None,
         }));
         let listeners = match attach_listeners(&socket, &shared) {
             Ok(listeners) => listeners,
@@ -149,6 +153,11 @@ impl<P: Wire> Connection<P> {
             send_state: RefCell::new(SendState::default()),
             _listeners: listeners,
         })
+    }
+
+    /// Hands messages to `direct` as they arrive, instead of queueing them for `poll_next`.
+    pub(crate) fn set_direct(&self, direct: Rc<dyn Fn(P) -> Option<P>>) {
+        self.shared.borrow_mut().direct = Some(direct);
     }
 
     pub(crate) fn socket(&self) -> &web_sys::WebSocket {
@@ -356,7 +365,18 @@ fn attach_listeners<P: Wire>(
     let on_message = {
         let shared = Rc::clone(shared);
         EventListener::new(socket, "message", move |event: MessageEvent| {
-            let item = P::from_data(event.data());
+            // Straight to `direct` only when nothing queued is waiting: order is kept.
+            let direct = {
+                let shared = shared.borrow();
+                shared.direct.clone().filter(|_| shared.incoming.is_empty())
+            };
+            let item = match (direct, P::from_data(event.data())) {
+                (Some(direct), Ok(payload)) => match direct(payload) {
+                    None => return,
+                    Some(payload) => Ok(payload),
+                },
+                (_, item) => item,
+            };
             let mut shared = shared.borrow_mut();
             shared.incoming.push_back(item);
             let waker = shared.read_waker.take();
