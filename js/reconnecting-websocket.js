@@ -122,9 +122,9 @@ export function defineReconnectingWebSocket(createCore) {
     get extensions() { return this.#extensions; }
     get readyState() { return this.#readyState; }
     /** Bytes given to `send` and not yet on the network: the socket's buffer plus the queue. */
-    get bufferedAmount() { return this.#core.bufferedAmount(); }
+    get bufferedAmount() { return this.#core?.bufferedAmount() ?? 0; }
     /** How many messages wait for the next connection. */
-    get queuedMessages() { return this.#core.queued(); }
+    get queuedMessages() { return this.#core?.queued() ?? 0; }
 
     get binaryType() { return this.#binaryType; }
     set binaryType(value) {
@@ -135,6 +135,10 @@ export function defineReconnectingWebSocket(createCore) {
     send(data) {
       const bytes = byteLength(data);
       if (this.#readyState !== OPEN) data = snapshot(data);
+      if (!this.#core) {
+        // The same refusal the core gives after close(), once the core has been let go.
+        throw new DOMException('the message was not sent: the socket is closed for good', 'InvalidStateError');
+      }
       this.#core.send(data, bytes);
     }
 
@@ -154,7 +158,7 @@ export function defineReconnectingWebSocket(createCore) {
     /** Closes the current connection, if any, and connects again at once. */
     reconnect() {
       if (this.#readyState === CLOSING || this.#readyState === CLOSED) {
-        if (this.#readyState === CLOSED && this.#core.gaveUp()) this.#readyState = CONNECTING;
+        if (this.#readyState === CLOSED && this.#core?.gaveUp()) this.#readyState = CONNECTING;
         else return;
       }
       this.#core.reconnect();
@@ -224,7 +228,7 @@ export function defineReconnectingWebSocket(createCore) {
     }
 
     #closed(code, reason, wasClean, final) {
-      final = final || this.#readyState === CLOSING || this.#core.isFinished();
+      final = final || this.#readyState === CLOSING || (this.#core?.isFinished() ?? true);
       const failed = !this.#opened && !wasClean;
       this.#opened = false;
       if (final) this.#readyState = CLOSED;
@@ -233,7 +237,20 @@ export function defineReconnectingWebSocket(createCore) {
       // opened (not for an open one that was cut).
       if (failed) this.dispatchEvent(new Event('error'));
       this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
-      if (final) this.#endIterators();
+      if (final) {
+        this.#endIterators();
+        this.#release();
+      }
+    }
+
+    // Closed for good by close(): the Rust core (its wasm memory, its window listeners) is let
+    // go now rather than whenever the garbage collector finalizes this object. A client that
+    // gave up keeps its core, because reconnect() may start it again.
+    #release() {
+            if (!this.#core || !this.#core.isFinished() || this.#core.gaveUp()) return;
+      const core = this.#core;
+      this.#core = null;
+      core.free();
     }
 
     #endIterators() {

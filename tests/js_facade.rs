@@ -93,3 +93,53 @@ async fn reconnecting_websocket_extra_behaviour() {
     let results = run_extras(&class, server(), closed_port()).await;
     report("ReconnectingWebSocket extras", results);
 }
+
+#[wasm_bindgen(inline_js = "
+export async function openAll(Class, url, count) {
+  const sockets = Array.from({ length: count }, () => new Class(url));
+  await Promise.all(sockets.map((socket) => new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onclose = () => reject(new Error('closed before it opened'));
+  })));
+  return sockets;
+}
+export async function closeAll(sockets) {
+  await Promise.all(sockets.map((socket) => new Promise((resolve) => {
+    socket.onclose = resolve;
+    socket.close();
+  })));
+}
+")]
+extern "C" {
+    #[wasm_bindgen(js_name = openAll, catch)]
+    async fn open_all(class: &JsValue, url: &str, count: u32) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = closeAll)]
+    async fn close_all(sockets: &JsValue);
+}
+
+/// A socket closed for good lets its Rust core go at once (its wasm memory and its
+/// `online`/`offline` listeners), not whenever the garbage collector finalizes the object.
+#[wasm_bindgen_test]
+async fn close_lets_the_core_go_without_waiting_for_gc() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let before = resocket::live_listeners();
+    let sockets = open_all(&class, &url("/echo"), 20)
+        .await
+        .expect("20 sockets open");
+    let open = resocket::live_listeners();
+    assert!(
+        open >= before + 20,
+        "20 open sockets hold listeners: {before} before, {open} now"
+    );
+    close_all(&sockets).await;
+    // The last close events are dispatched from the driver; let it finish its turn.
+    sleep(50).await;
+    // At most as many as before: the garbage collector may meanwhile finalize instances of
+    // earlier tests, never add listeners; without the release each socket here keeps 3.
+    let after = resocket::live_listeners();
+    assert!(
+        after <= before,
+        "listeners still held after every socket closed for good: {before} before, \
+         {open} while open, {after} after"
+    );
+}
