@@ -68,7 +68,14 @@ struct Live<P> {
     connection: Rc<Connection<P>>,
     opened: bool,
     unsent_after_close: u64,
+    /// Messages sent since `bufferedAmount` was last read to trim the ledger.
+    sent_since_reading: u32,
 }
+
+/// How many sends may pass between two readings of `bufferedAmount` for the in-flight ledger.
+/// At 256, the ledger holds at most 256 messages more than the browser still buffers, and the
+/// reading (one call into JavaScript) costs nothing measurable per message.
+const LEDGER_CHECK_EVERY: u32 = 256;
 
 /// An open hook in progress: its socket, the bytes sent on it before the hook, the hook.
 type RunningHook = (u64, u64, LocalBoxFuture<'static, Result<(), Error>>);
@@ -125,11 +132,17 @@ impl<P: Wire + Clone> Core<P> {
                 }
                 Action::Transmit { id, message } => {
                     // The ledger of sent messages is trimmed against the browser's real
-                    // bufferedAmount only once it outgrows the high-water mark, so the hot
-                    // path makes no extra call into JavaScript per message.
+                    // bufferedAmount every LEDGER_CHECK_EVERY sends, or sooner once it
+                    // outgrows the high-water mark: no extra call into JavaScript per message,
+                    // and small messages cannot pile up (each entry costs more than 32 bytes).
                     let ledger_limit = 2 * u64::from(self.config.high_water_mark);
-                    if inner.machine.in_flight().bytes() > ledger_limit {
-                        if let Some(live) = inner.socket.as_ref().filter(|live| live.id == id) {
+                    let ledger_bytes = inner.machine.in_flight().bytes();
+                    if let Some(live) = inner.socket.as_mut().filter(|live| live.id == id) {
+                        live.sent_since_reading += 1;
+                        if live.sent_since_reading >= LEDGER_CHECK_EVERY
+                            || ledger_bytes > ledger_limit
+                        {
+                            live.sent_since_reading = 0;
                             let buffered = u64::from(live.connection.socket().buffered_amount());
                             inner.machine.observe_buffered(id, buffered);
                         }
@@ -209,6 +222,7 @@ impl<P: Wire + Clone> Core<P> {
                     connection: Rc::new(connection),
                     opened: false,
                     unsent_after_close: 0,
+                    sent_since_reading: 0,
                 });
             }
             Err(error) => {
