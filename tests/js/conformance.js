@@ -392,6 +392,9 @@ const CHECKS = [
     eq(event.type, 'message', 'type');
     eq(event.data, 'hello', 'data');
     eq(event.bubbles, false, 'bubbles');
+    eq(event.lastEventId, '', 'lastEventId');
+    eq(event.source, null, 'source');
+    eq(event.ports.length, 0, 'ports');
   }],
 
   ['message event origin matches the native one', async (t) => {
