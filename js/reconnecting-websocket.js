@@ -20,6 +20,7 @@ const KIND_GIVEUP = 4;
 const KIND_DROPPED = 5;
 const KIND_UNSENT = 6;
 const KIND_ERROR = 7;
+const KIND_SOCKET = 8;
 
 const HANDLERS = ['open', 'message', 'close', 'error', 'reconnecting', 'giveup'];
 const utf8 = new TextEncoder();
@@ -124,6 +125,15 @@ export function defineReconnectingWebSocket(createCore) {
     #iterators = new Set();
     // Whether the current socket opened: the browser fires `error` only for one that did not.
     #opened = false;
+    // The browser socket whose messages this class reads itself (the core hands each new one
+    // over when nothing needs judging per message: no heartbeat, no isPong, no onOpen), and
+    // the listener it has there. Messages then never pass through wasm.
+    #socket = null;
+    #onSocketMessage = (event) => {
+      // Only the current socket's, and none after close(), as the browser's own WebSocket.
+      if (event.target !== this.#socket || this.#readyState >= CLOSING) return;
+      this.#message(event.data);
+    };
 
     constructor(url, protocols = undefined, options = undefined) {
       super();
@@ -208,6 +218,7 @@ export function defineReconnectingWebSocket(createCore) {
     #emit(kind, a, b, c) {
       switch (kind) {
         case KIND_MESSAGE: return this.#message(a);
+        case KIND_SOCKET: return this.#readFrom(a);
         case KIND_OPEN: {
           this.#readyState = OPEN;
           this.#opened = true;
@@ -255,8 +266,17 @@ export function defineReconnectingWebSocket(createCore) {
       this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
       if (final) {
         this.#endIterators();
+        this.#readFrom(null);
         this.#release();
       }
+    }
+
+    // Called by the core as it creates a socket, before any of its events, with the client
+    // borrowed: this only moves the listener (and must not call into the core).
+    #readFrom(socket) {
+      this.#socket?.removeEventListener('message', this.#onSocketMessage);
+      this.#socket = socket;
+      socket?.addEventListener('message', this.#onSocketMessage);
     }
 
     // Closed for good by close(): the Rust core (its wasm memory, its window listeners) is let

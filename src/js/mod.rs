@@ -66,6 +66,8 @@ enum EventKind {
     Dropped = 5,
     Unsent = 6,
     Error = 7,
+    /// A new browser socket, whose messages the class reads itself (see `on_socket`).
+    Socket = 8,
 }
 
 /// The size in bytes of data for `send`, or the class's `TypeError` for anything else.
@@ -118,6 +120,19 @@ impl ReconnectingCore {
             UrlSource::Fixed(_) => protocol_list(&protocols)?,
             UrlSource::Provider(_) => Vec::new(),
         };
+        // The class reads messages from the browser socket itself, with no call into wasm
+        // per message, whenever the driver has nothing to judge per message.
+        let on_socket = {
+            let emit: Emit = JsValue::clone(&emit).unchecked_into();
+            move |socket: &web_sys::WebSocket| {
+                let none = JsValue::UNDEFINED;
+                if let Err(thrown) =
+                    emit.call(&none, EventKind::Socket as u32, socket, &none, &none)
+                {
+                    let _ = report_error(&thrown);
+                }
+            }
+        };
         let core_slot: Rc<RefCell<Option<std::rc::Weak<Core<JsPayload>>>>> = Rc::default();
         let on_event = {
             let core_slot = Rc::clone(&core_slot);
@@ -165,6 +180,7 @@ impl ReconnectingCore {
             }),
             open_hook: options.on_open.map(open_hook),
             on_event: Some(Rc::new(on_event)),
+            on_socket: Some(Rc::new(on_socket)),
         };
         let core = Core::start(config).map_err(to_js_error)?;
         *core_slot.borrow_mut() = Some(Rc::downgrade(&core));

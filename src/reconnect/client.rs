@@ -72,6 +72,7 @@ impl Reconnecting {
             should_reconnect: options.should_reconnect,
             open_hook,
             on_event: None,
+            on_socket: None,
         };
         Ok(Reconnecting {
             core: Core::start(config)?,

@@ -12,7 +12,7 @@
 use super::options::{ClosePredicate, PongMatcher, Target, UrlSource};
 use super::{Action, Event, Input, Machine, MachineConfig, State, Timer};
 use crate::listener::EventListener;
-use crate::socket::{Connection, ReadyState, Wire};
+use crate::socket::{Connection, Messages, ReadyState, Wire};
 use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error};
 use futures_util::future::LocalBoxFuture;
 use gloo_timers::future::TimeoutFuture;
@@ -50,6 +50,12 @@ pub(crate) struct DriverConfig<P> {
     /// driver hands them over as they happen, with no borrow held, so the callback may call
     /// back into the client.
     pub(crate) on_event: Option<EventCallback<P>>,
+    /// An owner that reads messages from the browser socket itself (the JS class). When set,
+    /// and nothing per message needs judging here (no pong matcher, no heartbeat, no open
+    /// hook), each new socket is handed to it as it is created, before any of its events, and
+    /// the driver leaves its messages alone. It is called with the client borrowed, so it
+    /// must not call back into the client.
+    pub(crate) on_socket: Option<SocketCallback>,
 }
 
 pub(crate) struct Core<P> {
@@ -57,9 +63,13 @@ pub(crate) struct Core<P> {
     /// Taken from the configuration and let go once the client has finished, so a callback
     /// that reaches back to its JavaScript owner does not keep that owner alive for ever.
     on_event: RefCell<Option<EventCallback<P>>>,
+    /// Let go with `on_event`, for the same reason.
+    on_socket: RefCell<Option<SocketCallback>>,
     inner: RefCell<Inner<P>>,
-    this: Weak<Core<P>>,
 }
+
+/// See [`DriverConfig::on_socket`].
+pub(crate) type SocketCallback = Rc<dyn Fn(&web_sys::WebSocket)>;
 
 /// A socket of the client's, with the bytes that `send` could not hand to the browser
 /// because the socket had already closed (they count as unsent, like `bufferedAmount`).
@@ -187,35 +197,19 @@ impl<P: Wire + Clone> Core<P> {
         let options = ConnectOptions::default()
             .protocols(protocols)
             .high_water_mark(self.config.high_water_mark);
-        match Connection::open(url, &options) {
+        let owner = self.on_socket.borrow().clone().filter(|_| {
+            self.config.is_pong.is_none()
+                && self.config.machine.heartbeat.is_none()
+                && self.config.open_hook.is_none()
+        });
+        let messages = match owner {
+            Some(_) => Messages::LeftToOwner,
+            None => Messages::Read,
+        };
+        match Connection::open_with(url, &options, messages) {
             Ok(connection) => {
-                // With an event callback and nothing to judge per message (no pong matcher,
-                // no heartbeat), messages go from the socket's listener straight to the
-                // callback: no queue, no wake-up, no driver run per message. A message goes
-                // the queued way whenever an earlier event still waits, so none overtakes it.
-                if self.on_event.borrow().is_some()
-                    && self.config.is_pong.is_none()
-                    && self.config.machine.heartbeat.is_none()
-                {
-                    let core = self.this.clone();
-                    connection.set_direct(Rc::new(move |payload: P| {
-                        // A client that is gone has no one to deliver to.
-                        let core = core.upgrade()?;
-                        let current = match core.inner.try_borrow() {
-                            Ok(inner) if inner.events.is_empty() => {
-                                inner.socket.as_ref().is_some_and(|live| live.id == id)
-                            }
-                            _ => return Some(payload),
-                        };
-                        if !current {
-                            return None;
-                        }
-                        let callback = core.on_event.borrow().clone();
-                        if let Some(callback) = callback {
-                            callback(Event::Message(payload));
-                        }
-                        None
-                    }));
+                if let Some(owner) = owner {
+                    owner(connection.socket());
                 }
                 inner.socket = Some(Live {
                     id,
@@ -474,6 +468,7 @@ impl<P: Wire + Clone> Core<P> {
         }
         if self.inner.borrow().is_finished() {
             self.on_event.borrow_mut().take();
+            self.on_socket.borrow_mut().take();
         }
     }
 
@@ -485,9 +480,9 @@ impl<P: Wire + Clone> Core<P> {
             crate::handshake::resolve_url(url)?;
         }
         let machine = Machine::new(config.machine.clone(), random_seed())?;
-        let core = Rc::new_cyclic(|this| Core {
-            this: this.clone(),
+        let core = Rc::new(Core {
             on_event: RefCell::new(config.on_event.take()),
+            on_socket: RefCell::new(config.on_socket.take()),
             config,
             inner: RefCell::new(Inner {
                 machine,

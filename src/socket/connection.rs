@@ -23,6 +23,16 @@ use web_sys::{BinaryType, MessageEvent};
 /// event when it drains, so polling is the only way to learn it.
 const DRAIN_POLL_MS: u32 = 1;
 
+/// Who reads a connection's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Messages {
+    /// The connection: they are queued for `poll_next`.
+    Read,
+    /// Its owner, from the browser socket itself (the JS class does, to keep wasm off the
+    /// path of every message); the connection attaches no `message` listener.
+    LeftToOwner,
+}
+
 /// Where the connection is, tracked from the events so the hot paths need no call into
 /// JavaScript to ask the browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +77,6 @@ struct Shared<P> {
     read_waker: Option<Waker>,
     /// A writer waiting for the buffer to drain or for the close to finish.
     write_waker: Option<Waker>,
-    /// Where messages go at once, from the listener, instead of the queue; it hands a
-    /// message back when it cannot take it now.
-    direct: Option<Rc<dyn Fn(P) -> Option<P>>>,
 }
 
 impl<P> Shared<P> {
@@ -89,7 +96,7 @@ pub(crate) struct Connection<P = Message> {
     shared: Rc<RefCell<Shared<P>>>,
     high_water_mark: u64,
     send_state: RefCell<SendState>,
-    _listeners: [EventListener; 3],
+    _listeners: Vec<EventListener>,
 }
 
 /// What the writer side keeps between calls.
@@ -109,6 +116,15 @@ impl<P: Wire> Connection<P> {
     /// Validates the input, creates the socket and attaches the listeners. The socket starts
     /// connecting at once.
     pub(crate) fn open(url: &str, options: &ConnectOptions) -> Result<Self, Error> {
+        Self::open_with(url, options, Messages::Read)
+    }
+
+    /// As [`open`](Self::open), with `messages` saying whether this connection reads them.
+    pub(crate) fn open_with(
+        url: &str,
+        options: &ConnectOptions,
+        messages: Messages,
+    ) -> Result<Self, Error> {
         validate_protocols(&options.protocols)?;
         let resolved = resolve_url(url)?;
         let socket = if options.protocols.is_empty() {
@@ -137,9 +153,8 @@ impl<P: Wire> Connection<P> {
             loss_reported: false,
             read_waker: None,
             write_waker: None,
-            direct: None,
         }));
-        let listeners = match attach_listeners(&socket, &shared) {
+        let listeners = match attach_listeners(&socket, &shared, messages) {
             Ok(listeners) => listeners,
             Err(thrown) => {
                 let _ = socket.close();
@@ -153,11 +168,6 @@ impl<P: Wire> Connection<P> {
             send_state: RefCell::new(SendState::default()),
             _listeners: listeners,
         })
-    }
-
-    /// Hands messages to `direct` as they arrive, instead of queueing them for `poll_next`.
-    pub(crate) fn set_direct(&self, direct: Rc<dyn Fn(P) -> Option<P>>) {
-        self.shared.borrow_mut().direct = Some(direct);
     }
 
     pub(crate) fn socket(&self) -> &web_sys::WebSocket {
@@ -347,7 +357,8 @@ impl<P> Drop for Connection<P> {
 fn attach_listeners<P: Wire>(
     socket: &web_sys::WebSocket,
     shared: &Rc<RefCell<Shared<P>>>,
-) -> Result<[EventListener; 3], JsValue> {
+    messages: Messages,
+) -> Result<Vec<EventListener>, JsValue> {
     let on_open = {
         let shared = Rc::clone(shared);
         EventListener::new(socket, "open", move |_: web_sys::Event| {
@@ -362,29 +373,21 @@ fn attach_listeners<P: Wire>(
             }
         })?
     };
-    let on_message = {
-        let shared = Rc::clone(shared);
-        EventListener::new(socket, "message", move |event: MessageEvent| {
-            // Straight to `direct` only when nothing queued is waiting: order is kept.
-            let direct = {
-                let shared = shared.borrow();
-                shared.direct.clone().filter(|_| shared.incoming.is_empty())
-            };
-            let item = match (direct, P::from_data(event.data())) {
-                (Some(direct), Ok(payload)) => match direct(payload) {
-                    None => return,
-                    Some(payload) => Ok(payload),
-                },
-                (_, item) => item,
-            };
-            let mut shared = shared.borrow_mut();
-            shared.incoming.push_back(item);
-            let waker = shared.read_waker.take();
-            drop(shared);
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        })?
+    let on_message = match messages {
+        Messages::LeftToOwner => None,
+        Messages::Read => Some({
+            let shared = Rc::clone(shared);
+            EventListener::new(socket, "message", move |event: MessageEvent| {
+                let item = P::from_data(event.data());
+                let mut shared = shared.borrow_mut();
+                shared.incoming.push_back(item);
+                let waker = shared.read_waker.take();
+                drop(shared);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            })?
+        }),
     };
     let on_close = {
         let shared = Rc::clone(shared);
@@ -399,7 +402,10 @@ fn attach_listeners<P: Wire>(
             shared.wake_all();
         })?
     };
-    Ok([on_open, on_message, on_close])
+    Ok(match on_message {
+        Some(on_message) => vec![on_open, on_message, on_close],
+        None => vec![on_open, on_close],
+    })
 }
 
 /// Copies a message event's data into Rust, once. Text arrives as a JS string, binary as an

@@ -5,7 +5,7 @@ mod options;
 
 pub use options::{ConnectOptions, DEFAULT_HIGH_WATER_MARK};
 
-pub(crate) use connection::{Connection, ReadyState, Wire};
+pub(crate) use connection::{Connection, Messages, ReadyState, Wire};
 
 use crate::{CloseEvent, Error, Message};
 use futures_core::{FusedStream, Stream};

@@ -802,6 +802,19 @@ const CHECKS = [
     eq(t.open('/echo').binaryType, 'arraybuffer', 'binaryType');
   }],
 
+  ['message data: a burst of 2,000 arrives whole and in order, read from the socket itself and, with a heartbeat, through the core', async (t) => {
+    const expected = Array.from({ length: 2000 }, (_, n) => String(n)).join(',');
+    for (const [how, options] of [['from the socket', {}], ['through the core', { heartbeat: { interval: 60000, timeout: 60000 } }]]) {
+      const socket = t.open('/burst?count=2000', undefined, options);
+      const data = [];
+      socket.addEventListener('message', (event) => data.push(event.data));
+      for (let waited = 0; data.length < 2000 && waited < EVENT_MS; waited += 20) await sleep(20);
+      eq(data.length, 2000, `messages ${how}`);
+      assert(data.join(',') === expected, `messages ${how} are out of order`);
+      socket.close();
+    }
+  }],
+
   ['message data: text is a string', async (t) => {
     const socket = t.open('/echo');
     await opened(socket);
