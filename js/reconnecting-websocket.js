@@ -249,7 +249,7 @@ export function defineReconnectingWebSocket(createCore) {
 
     #message(data) {
       if (this.#binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data]);
-      for (const iterator of this.#iterators) iterator.push(data);
+      if (this.#iterators.size) for (const iterator of this.#iterators) iterator.push(data);
       this.#origin ??= originOf(this.#url);
       this.dispatchEvent(new SocketMessageEvent(data, this.#origin));
     }
