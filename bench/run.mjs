@@ -474,6 +474,7 @@ function jsFiles(dir, entries) {
 function sizes() {
   const builds = [
     ['minimal app, single connection (bench/apps/socket)', 'bench/apps/socket/pkg', 'resocket_app_socket'],
+    ['the same app on web-sys alone, no resocket (bench/apps/floor)', 'bench/apps/floor/pkg', 'resocket_app_floor'],
     ['minimal app, reconnecting (bench/apps/reconnecting)', 'bench/apps/reconnecting/pkg', 'resocket_app_reconnecting'],
     ['npm package (pkg/)', 'pkg', 'resocket', ['index.js']],
   ];
@@ -519,7 +520,7 @@ function printReport(report, capacity, loads, sizeRows) {
   }
   if (apps && Object.keys(apps).length) {
     out.push(`Minimal apps checked against /echo: single connection read ${apps.socket} bytes back, ` +
-      `reconnecting got ${apps.reconnecting} answers.`);
+      `reconnecting got ${apps.reconnecting} answers; the web-sys floor app read ${apps.floor} bytes back.`);
   }
 
   const byKey = new Map();

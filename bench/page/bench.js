@@ -522,7 +522,10 @@ async function main() {
     const reconnectingApp = await import('/bench/apps/reconnecting/pkg/resocket_app_reconnecting.js');
     await reconnectingApp.default();
     apps.reconnecting = await withTimeout(reconnectingApp.run(`${WS}/echo`, 3), 10_000, 'reconnecting app');
-    await log(`apps: socket echoed ${apps.socket} bytes, reconnecting got ${apps.reconnecting} answers`);
+    const floorApp = await import('/bench/apps/floor/pkg/resocket_app_floor.js');
+    await floorApp.default();
+    apps.floor = await withTimeout(floorApp.run(`${WS}/echo`, 4), 10_000, 'floor app');
+    await log(`apps: socket echoed ${apps.socket} bytes, reconnecting got ${apps.reconnecting} answers, floor echoed ${apps.floor} bytes`);
   }
 
   // A warm-up pass with a tenth of the messages, not recorded: every code path is compiled
