@@ -221,13 +221,15 @@ pub async fn rust_connect_once(url: String) -> Result<(), JsValue> {
 
 /// What a `Reconnecting` client holds after sending: connects to a /count URL, sends `count`
 /// text messages of `size` bytes, then "stats", and once the server has counted them all
-/// reads the heap again. Returns `[live bytes before, after, wasm memory before, after,
+/// (and `settle_ms` later, for the client's idle trim of its in-flight ledger) reads the heap
+/// again. Returns `[live bytes before, after, wasm memory before, after,
 /// messages the server counted]`.
 #[wasm_bindgen(js_name = rustReconnectingSend)]
 pub async fn rust_reconnecting_send(
     url: String,
     count: u32,
     size: u32,
+    settle_ms: u32,
 ) -> Result<Vec<f64>, JsValue> {
     let mut client = Reconnecting::connect(&url).map_err(to_js)?;
     loop {
@@ -253,6 +255,7 @@ pub async fn rust_reconnecting_send(
             None => return Err(closed_early()),
         }
     };
+    sleep(settle_ms).await;
     let (live_after, memory_after) = (live_bytes(), wasm_memory_bytes());
     client.close(1000, "").map_err(to_js)?;
     Ok(vec![
@@ -315,4 +318,16 @@ impl RustReconnecting {
     pub fn close(&self) {
         self.abort.abort();
     }
+}
+
+/// Waits `ms` milliseconds on the browser's timer.
+async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
+            .map(|value| value.unchecked_into::<js_sys::Function>());
+        if let Ok(set_timeout) = set_timeout {
+            let _ = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &JsValue::from(ms));
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -87,6 +87,10 @@ struct Live<P> {
 /// reading (one call into JavaScript) costs nothing measurable per message.
 const LEDGER_CHECK_EVERY: u32 = 256;
 
+/// Once sends stop, the ledger is trimmed against `bufferedAmount` at this interval (ms) until
+/// it is empty, so what a burst left in it is let go soon after the browser has sent it.
+const LEDGER_IDLE_TRIM_MS: u32 = 1000;
+
 /// An open hook in progress: its socket, the bytes sent on it before the hook, the hook.
 type RunningHook = (u64, u64, LocalBoxFuture<'static, Result<(), Error>>);
 
@@ -100,6 +104,8 @@ struct Inner<P> {
     resolving: Option<(u64, LocalBoxFuture<'static, Result<Target, Error>>)>,
     hook: Option<RunningHook>,
     timers: [Option<TimeoutFuture>; Timer::ALL.len()],
+    /// Armed while the in-flight ledger holds entries; see [`LEDGER_IDLE_TRIM_MS`].
+    ledger_timer: Option<TimeoutFuture>,
     browser_inputs: VecDeque<Input>,
     events: VecDeque<Event<P>>,
     events_waker: Option<Waker>,
@@ -159,6 +165,11 @@ impl<P: Wire + Clone> Core<P> {
                     }
                     self.transmit(inner, id, &message);
                     inner.machine.record_sent(id, message);
+                    if inner.ledger_timer.is_none() {
+                        inner.ledger_timer = Some(TimeoutFuture::new(LEDGER_IDLE_TRIM_MS));
+                        // The driver task polls the new timer, whoever sent.
+                        inner.wake_driver();
+                    }
                 }
                 Action::SendPing { id } => {
                     let ping = &self.config.ping;
@@ -317,6 +328,7 @@ impl<P: Wire + Clone> Core<P> {
                 closing.connection.register_close_waker(cx);
             }
         }
+        trim_idle_ledger(&mut inner, cx);
         for timer in Timer::ALL {
             let slot = &mut inner.timers[timer.index()];
             if let Some(pending) = slot {
@@ -492,6 +504,7 @@ impl<P: Wire + Clone> Core<P> {
                 resolving: None,
                 hook: None,
                 timers: Default::default(),
+                ledger_timer: None,
                 browser_inputs: VecDeque::new(),
                 events: VecDeque::new(),
                 events_waker: None,
@@ -690,6 +703,24 @@ impl<P: Wire> Inner<P> {
     /// Closed for good, and no socket left to hear from.
     fn is_finished(&self) -> bool {
         self.machine.state() == State::Closed && self.socket.is_none() && self.closing.is_none()
+    }
+}
+
+/// Trims the in-flight ledger when its timer fires, and re-arms it while entries remain.
+fn trim_idle_ledger<P: Wire + Clone>(inner: &mut Inner<P>, cx: &mut Context<'_>) {
+    while let Some(pending) = inner.ledger_timer.as_mut() {
+        if Pin::new(pending).poll(cx).is_pending() {
+            return;
+        }
+        inner.ledger_timer = None;
+        if let Some(live) = inner.socket.as_ref() {
+            let buffered = u64::from(live.connection.socket().buffered_amount());
+            inner.machine.observe_buffered(live.id, buffered);
+        }
+        // Without a socket the ledger waits for the close that settles it; no timer needed.
+        if inner.socket.is_some() && !inner.machine.in_flight().is_empty() {
+            inner.ledger_timer = Some(TimeoutFuture::new(LEDGER_IDLE_TRIM_MS));
+        }
     }
 }
 

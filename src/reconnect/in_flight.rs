@@ -5,6 +5,10 @@ use crate::payload::Payload;
 use crate::Message;
 use std::collections::VecDeque;
 
+/// Entries' room kept however quiet the connection gets: small enough not to matter, large
+/// enough that an ordinary flow of messages never reallocates.
+const MIN_KEPT_CAPACITY: usize = 64;
+
 /// One write to the socket, in the order written.
 #[derive(Debug, Clone)]
 struct Entry<P> {
@@ -113,6 +117,18 @@ impl<P: Payload> InFlight<P> {
             self.bytes -= oldest.bytes;
             self.entries.pop_front();
         }
+        self.release_spare_capacity();
+    }
+
+    /// Gives back the room a burst left behind: a queue of 30,000 small messages keeps a
+    /// megabyte of capacity after they are gone, for a connection that may stay quiet for
+    /// hours. Shrinking only at a quarter full keeps a steady flow from reallocating.
+    fn release_spare_capacity(&mut self) {
+        let capacity = self.entries.capacity();
+        if capacity > MIN_KEPT_CAPACITY && self.entries.len() < capacity / 4 {
+            self.entries
+                .shrink_to((self.entries.len() * 2).max(MIN_KEPT_CAPACITY));
+        }
     }
 
     /// Empties the ledger, returning, oldest first, the messages not wholly transmitted
@@ -129,6 +145,7 @@ impl<P: Payload> InFlight<P> {
             .filter_map(|entry| entry.message)
             .collect();
         self.bytes = 0;
+        self.release_spare_capacity();
         unsent
     }
 
@@ -136,6 +153,7 @@ impl<P: Payload> InFlight<P> {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
+        self.release_spare_capacity();
     }
 
     /// The bytes of all entries kept.
@@ -298,6 +316,28 @@ mod tests {
             max_kept = max_kept.max(l.bytes());
         }
         assert!(max_kept <= high_water + 2 * 16, "kept {max_kept} bytes");
+    }
+
+    #[test]
+    fn a_burst_gives_its_room_back_once_sent() {
+        let mut l = InFlight::new();
+        for _ in 0..30_000 {
+            l.record(text("x"));
+        }
+        assert!(l.entries.capacity() >= 30_000);
+        l.observe(3);
+        assert_eq!(l.len(), 3);
+        assert!(
+            l.entries.capacity() <= MIN_KEPT_CAPACITY,
+            "capacity {} kept for 3 entries",
+            l.entries.capacity()
+        );
+        // A steady flow around the minimum does not reallocate back and forth.
+        for _ in 0..40 {
+            l.record(text("y"));
+        }
+        l.observe(40);
+        assert_eq!(l.entries.capacity(), MIN_KEPT_CAPACITY);
     }
 
     #[test]
