@@ -95,6 +95,7 @@
 //! 100,000 clients; the browser glue only carries them out.
 #![deny(missing_docs)]
 
+mod capacity;
 mod close;
 mod describe;
 mod error;

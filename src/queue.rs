@@ -1,6 +1,7 @@
 //! The send queue: messages sent while the connection is down, kept in order for the next
 //! connection, bounded by count and by bytes.
 
+use crate::capacity::release_spare_capacity;
 use crate::payload::{Payload, Refusal};
 use crate::{Error, Message};
 use std::collections::VecDeque;
@@ -152,6 +153,7 @@ impl<P: Payload> SendQueue<P> {
     pub fn pop_front(&mut self) -> Option<P> {
         let message = self.messages.pop_front()?;
         self.bytes -= message.byte_len();
+        release_spare_capacity(&mut self.messages);
         Some(message)
     }
 
@@ -173,7 +175,9 @@ impl<P: Payload> SendQueue<P> {
     /// Empties the queue, returning its messages oldest first.
     pub fn drain_all(&mut self) -> Vec<P> {
         self.bytes = 0;
-        self.messages.drain(..).collect()
+        let drained = self.messages.drain(..).collect();
+        release_spare_capacity(&mut self.messages);
+        drained
     }
 
     /// How many messages are queued.
@@ -230,6 +234,20 @@ mod tests {
         assert_eq!(limits.max_messages, 1000);
         assert_eq!(limits.max_bytes, 1024 * 1024);
         assert_eq!(limits.overflow, Overflow::RejectNew);
+    }
+
+    #[test]
+    fn a_flushed_outage_gives_its_room_back() {
+        let mut q = queue(10_000, 1 << 20, Overflow::RejectNew);
+        for _ in 0..10_000 {
+            q.push(text("x")).expect("room for it");
+        }
+        while q.pop_front().is_some() {}
+        assert!(
+            q.messages.capacity() <= crate::capacity::MIN_KEPT_CAPACITY,
+            "capacity {} kept by an empty queue",
+            q.messages.capacity()
+        );
     }
 
     #[test]

@@ -1,13 +1,10 @@
 //! The in-flight ledger: which sent messages may still be inside the browser, so that those a
 //! dying connection never transmitted can be sent again on the next one.
 
+use crate::capacity::release_spare_capacity;
 use crate::payload::Payload;
 use crate::Message;
 use std::collections::VecDeque;
-
-/// Entries' room kept however quiet the connection gets: small enough not to matter, large
-/// enough that an ordinary flow of messages never reallocates.
-const MIN_KEPT_CAPACITY: usize = 64;
 
 /// One write to the socket, in the order written.
 #[derive(Debug, Clone)]
@@ -117,18 +114,7 @@ impl<P: Payload> InFlight<P> {
             self.bytes -= oldest.bytes;
             self.entries.pop_front();
         }
-        self.release_spare_capacity();
-    }
-
-    /// Gives back the room a burst left behind: a queue of 30,000 small messages keeps a
-    /// megabyte of capacity after they are gone, for a connection that may stay quiet for
-    /// hours. Shrinking only at a quarter full keeps a steady flow from reallocating.
-    fn release_spare_capacity(&mut self) {
-        let capacity = self.entries.capacity();
-        if capacity > MIN_KEPT_CAPACITY && self.entries.len() < capacity / 4 {
-            self.entries
-                .shrink_to((self.entries.len() * 2).max(MIN_KEPT_CAPACITY));
-        }
+        release_spare_capacity(&mut self.entries);
     }
 
     /// Empties the ledger, returning, oldest first, the messages not wholly transmitted
@@ -145,7 +131,7 @@ impl<P: Payload> InFlight<P> {
             .filter_map(|entry| entry.message)
             .collect();
         self.bytes = 0;
-        self.release_spare_capacity();
+        release_spare_capacity(&mut self.entries);
         unsent
     }
 
@@ -153,7 +139,7 @@ impl<P: Payload> InFlight<P> {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
-        self.release_spare_capacity();
+        release_spare_capacity(&mut self.entries);
     }
 
     /// The bytes of all entries kept.
@@ -175,6 +161,7 @@ impl<P: Payload> InFlight<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capacity::MIN_KEPT_CAPACITY;
 
     fn text(s: &str) -> Message {
         Message::from(s)
