@@ -33,6 +33,7 @@ import process from 'node:process';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
+import { throughputScenarios } from './page/scenarios.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -772,14 +773,9 @@ async function main() {
     server = await startServer(scratch);
     say(`server at ${server.http}`);
 
-    const scale = options.scale;
-    const count = (n) => Math.max(1, Math.round(n * scale));
-    const capacityScenarios = [
-      { id: 'recv-text32', kind: 'receive', size: 32, binary: 0, count: count(30_000) },
-      { id: 'recv-bin1k', kind: 'receive', size: 1024, binary: 1, count: count(30_000) },
-      { id: 'recv-bin64k', kind: 'receive', size: 65536, binary: 1, count: count(2_000) },
-      { id: 'send-bin1k', kind: 'send', size: 1024, count: count(20_000) },
-    ].filter((s) => !options.only || options.only.split(',').includes(s.id));
+    const capacityScenarios = throughputScenarios(options.scale)
+      .filter((s) => s.kind !== 'echo')
+      .filter((s) => !options.only || options.only.split(',').includes(s.id));
     let capacity = {};
     if (!options.profile) {
       say('server rates against a Node ws client');
@@ -788,7 +784,7 @@ async function main() {
 
     const state = { browserPid: null, serverPid: server.child.pid, devtools: null, profiles: [] };
     runner = await startRunnerEndpoint(state);
-    const query = new URLSearchParams({ runner: runner.url, rounds: String(options.rounds), scale: String(scale) });
+    const query = new URLSearchParams({ runner: runner.url, rounds: String(options.rounds), scale: String(options.scale) });
     if (options.only) query.set('only', options.only);
     if (options.subjects) query.set('subjects', options.subjects);
     if (options.profile) query.set('profile', '1');

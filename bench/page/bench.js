@@ -14,6 +14,8 @@
 // only (comma-separated scenario ids), subjects (comma-separated), pkg and benchpkg (other
 // builds of the npm package entry and of the bench module, for profiling builds).
 
+import { throughputScenarios } from './scenarios.mjs';
+
 const params = new URLSearchParams(location.search);
 const RUNNER = params.get('runner');
 const ROUNDS = Number(params.get('rounds') ?? 7);
@@ -38,14 +40,8 @@ const CYCLE_DELAY = 1;
 const WARMUP_CYCLES = 300;
 const MEASURED_CYCLES = 1000;
 
-const n = (count) => Math.max(1, Math.round(count * SCALE));
-
 const SCENARIOS = [
-  { id: 'recv-text32', kind: 'receive', size: 32, binary: 0, count: n(30_000) },
-  { id: 'recv-bin1k', kind: 'receive', size: 1024, binary: 1, count: n(30_000) },
-  { id: 'recv-bin64k', kind: 'receive', size: 65536, binary: 1, count: n(2_000) },
-  { id: 'send-bin1k', kind: 'send', size: 1024, count: n(20_000) },
-  { id: 'echo-text32', kind: 'echo', size: 32, count: n(1_000) },
+  ...throughputScenarios(SCALE),
   { id: 'reconnect', kind: 'reconnect', count: RECONNECTS_PER_ROUND },
 ].filter((scenario) => !ONLY || ONLY.includes(scenario.id));
 

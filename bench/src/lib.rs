@@ -34,21 +34,11 @@ static LIVE_ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let pointer = System.alloc(layout);
-        if !pointer.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-            LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        pointer
+        counted(System.alloc(layout), layout)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let pointer = System.alloc_zeroed(layout);
-        if !pointer.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-            LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        pointer
+        counted(System.alloc_zeroed(layout), layout)
     }
 
     unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
@@ -65,6 +55,15 @@ unsafe impl GlobalAlloc for Counting {
         }
         moved
     }
+}
+
+/// Counts a new allocation, if it succeeded.
+fn counted(pointer: *mut u8, layout: Layout) -> *mut u8 {
+    if !pointer.is_null() {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+    pointer
 }
 
 #[global_allocator]
