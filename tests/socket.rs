@@ -271,7 +271,7 @@ async fn sending_after_close_is_an_error() {
 
 #[wasm_bindgen_test]
 async fn sending_after_the_server_dropped_is_an_error() {
-    let socket = connect("/drop?delay=0").await;
+    let socket = connect("/drop?delay=50").await;
     let (mut writer, mut reader) = socket.split();
     while within(10, "drop", reader.next()).await.is_some() {}
     assert_eq!(

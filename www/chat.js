@@ -22,7 +22,11 @@ const pending = new Map(); // id -> its greyed-out entry, until the room sends i
 
 const NAMES = ['Ada', 'Alan', 'Barbara', 'Dennis', 'Edsger', 'Frances', 'Grace', 'Ken',
   'Leslie', 'Linus', 'Margaret', 'Radia', 'Tim', 'Vint'];
-$('name').value = `${NAMES[Math.floor(Math.random() * NAMES.length)]} ${Math.floor(10 + Math.random() * 90)}`;
+// The module finishes loading after the page shows (the wasm loads first), so a name typed
+// in the meantime is kept rather than replaced.
+if (!$('name').value.trim()) {
+  $('name').value = `${NAMES[Math.floor(Math.random() * NAMES.length)]} ${Math.floor(10 + Math.random() * 90)}`;
+}
 
 // ---------------------------------------------------------------------------
 // Messages
