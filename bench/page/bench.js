@@ -38,8 +38,9 @@ const RECONNECT_DOWN = 200;
 const RECONNECTS_PER_ROUND = 3;
 const CYCLE_DELAY = 1;
 // The warm-up is as long as the measurement. Over 4,300 cycles, the JS class's page heap rose
-// 140 KiB in the first 1,300 (V8 tiering up, its caches and tables reaching their size) and
-// 3 KiB in the 3,000 after; a 300-cycle warm-up counted most of that rise as growth.
+// 140 KiB in the first 1,300 and 3 KiB in the 3,000 after, while wasm memory and the Rust heap
+// stayed flat throughout (so the rise is on the JS side, most likely V8 warming up its code and
+// caches). A 300-cycle warm-up counted most of that rise as growth.
 const WARMUP_CYCLES = 1000;
 const MEASURED_CYCLES = 1000;
 
