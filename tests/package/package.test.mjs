@@ -17,8 +17,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { ROOT, launchChromium, startServer, stopServer } from '../support/harness.mjs';
+import { gzipSize } from '../../scripts/gzip-size.mjs';
 
 // RESOCKET_PKG may point at another build of the package; by default, scripts/build-package's.
 const PKG = path.resolve(process.env.RESOCKET_PKG ?? path.join(ROOT, 'pkg'));
@@ -76,7 +76,7 @@ function filesUnder(dir) {
     .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name));
 }
 
-const gzipped = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+const gzipped = (file) => gzipSize([file]).gz;
 
 /** Starts the test server serving `staticRoot`; resolves to its http origin. */
 async function serve(staticRoot, portFile) {
