@@ -11,8 +11,6 @@
 use futures::future::{AbortHandle, Abortable};
 use futures::{SinkExt, StreamExt};
 use resocket::{Backoff, Event, Jitter, Message, ReconnectOptions, Reconnecting, WebSocket};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -23,62 +21,20 @@ extern "C" {
     fn now() -> f64;
 }
 
-// ---------------------------------------------------------------------------
-// A counting allocator: live bytes and live allocations of the whole Rust heap.
-// ---------------------------------------------------------------------------
-
-struct Counting;
-
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-static LIVE_ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        counted(System.alloc(layout), layout)
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        counted(System.alloc_zeroed(layout), layout)
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        System.dealloc(pointer, layout);
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-        LIVE_ALLOCATIONS.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let moved = System.realloc(pointer, layout, new_size);
-        if !moved.is_null() {
-            LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
-            LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
-        }
-        moved
-    }
-}
-
-/// Counts a new allocation, if it succeeded.
-fn counted(pointer: *mut u8, layout: Layout) -> *mut u8 {
-    if !pointer.is_null() {
-        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    }
-    pointer
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+// The counting allocator the browser tests use too: every live byte of the Rust heap.
+#[path = "../../tests/common/heap.rs"]
+mod heap;
 
 /// Bytes the Rust heap holds right now.
 #[wasm_bindgen(js_name = liveBytes)]
 pub fn live_bytes() -> f64 {
-    LIVE_BYTES.load(Ordering::Relaxed) as f64
+    heap::live_bytes() as f64
 }
 
 /// Allocations the Rust heap holds right now.
 #[wasm_bindgen(js_name = liveAllocations)]
 pub fn live_allocations() -> f64 {
-    LIVE_ALLOCATIONS.load(Ordering::Relaxed) as f64
+    heap::live_allocations() as f64
 }
 
 /// Event listeners resocket has in place, across all its sockets.

@@ -104,3 +104,6 @@ pub fn wasm_memory_bytes() -> u32 {
         .unchecked_into::<js_sys::ArrayBuffer>()
         .byte_length()
 }
+
+mod heap;
+pub use heap::{live_allocations, live_bytes};
