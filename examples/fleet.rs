@@ -24,6 +24,22 @@ use resocket::{default_should_reconnect, Backoff, CloseEvent, Jitter};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+/// The machine's timers, each with a slot in a client's `generation`.
+const TIMERS: [Timer; 5] = [
+    Timer::Backoff,
+    Timer::ConnectTimeout,
+    Timer::Heartbeat,
+    Timer::PongTimeout,
+    Timer::Stable,
+];
+
+fn timer_index(timer: Timer) -> usize {
+    TIMERS
+        .iter()
+        .position(|known| *known == timer)
+        .expect("a timer kind this simulation knows")
+}
+
 const CLIENTS: usize = 100_000;
 /// When the server stops, in microseconds; every client is connected and stable by then.
 const OUTAGE_START: u64 = 10_000_000;
@@ -160,7 +176,7 @@ impl Simulation {
                 }
                 Action::CloseSocket { .. } => self.clients[client as usize].socket = None,
                 Action::StartTimer { timer, after } => {
-                    let index = timer.index();
+                    let index = timer_index(timer);
                     let state = &mut self.clients[client as usize];
                     state.generation[index] += 1;
                     let generation = state.generation[index];
@@ -168,7 +184,7 @@ impl Simulation {
                     self.schedule(at, client, Kind::Timer(index), generation);
                 }
                 Action::CancelTimer(timer) => {
-                    self.clients[client as usize].generation[timer.index()] += 1;
+                    self.clients[client as usize].generation[timer_index(timer)] += 1;
                 }
                 Action::Emit(Event::Open { .. }) if self.now >= OUTAGE_END => {
                     self.reconnect_times.push(self.now);
@@ -217,7 +233,7 @@ impl Simulation {
             match kind {
                 Kind::Timer(index) if state.generation[index] == tag => {
                     let input = Input::TimerFired {
-                        timer: Timer::ALL[index],
+                        timer: TIMERS[index],
                         buffered_amount: 0,
                     };
                     self.feed(client, input, &mut out);

@@ -169,6 +169,15 @@ pub(crate) fn invalid(option: &'static str, reason: String) -> Error {
     Error::InvalidOption { option, reason }
 }
 
+/// Checks that `duration` is above zero and fits in a browser timer: the one check for every
+/// timeout a user sets.
+pub(crate) fn check_positive_timer(option: &'static str, duration: Duration) -> Result<(), Error> {
+    if duration.is_zero() {
+        return Err(invalid(option, "must be above zero".to_owned()));
+    }
+    check_timer(option, duration)
+}
+
 /// Checks that `duration` fits in a browser timer.
 pub(crate) fn check_timer(option: &'static str, duration: Duration) -> Result<(), Error> {
     if duration > MAX_TIMER_DELAY {

@@ -70,7 +70,11 @@ pub(crate) fn validate_protocols(protocols: &[String]) -> Result<(), Error> {
                 "\"{bad}\" is not allowed in a subprotocol name"
             )));
         }
-        if protocols[..index].contains(protocol) {
+        if protocols
+            .iter()
+            .take(index)
+            .any(|earlier| earlier == protocol)
+        {
             return Err(invalid("it is offered twice"));
         }
     }

@@ -94,6 +94,25 @@
 //! [`reconnect`], [`Backoff`] and [`SendQueue`], tested natively and simulated for a fleet of
 //! 100,000 clients; the browser glue only carries them out.
 #![deny(missing_docs)]
+// In a page, a panic aborts the wasm module and every connection on it: no library code may
+// reach one. These lints find the usual ways in; tests may use them freely.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::string_slice,
+        clippy::get_unwrap,
+        clippy::unwrap_in_result,
+        clippy::panic_in_result_fn,
+        clippy::disallowed_methods
+    )
+)]
 
 mod capacity;
 mod close;
@@ -122,5 +141,6 @@ pub mod reconnect;
 pub use backoff::{Backoff, BackoffSchedule, Jitter, MAX_TIMER_DELAY};
 pub use queue::{Overflow, Pushed, QueueLimits, SendQueue};
 pub use reconnect::{
-    default_should_reconnect, Event, GiveUpReason, Heartbeat, ReconnectOptions, Reconnecting, State,
+    default_should_reconnect, Event, GiveUpReason, Handle as ReconnectingHandle, Heartbeat,
+    ReconnectOptions, Reconnecting, State,
 };

@@ -181,6 +181,8 @@ impl ReconnectingCore {
             open_hook: options.on_open.map(open_hook),
             on_event: Some(Rc::new(on_event)),
             on_socket: Some(Rc::new(on_socket)),
+            // Events go to `on_event` as they happen; none wait unread.
+            max_unread_messages: usize::MAX,
         };
         let core = Core::start(config).map_err(to_js_error)?;
         *core_slot.borrow_mut() = Some(Rc::downgrade(&core));
@@ -318,6 +320,8 @@ fn deliver(emit: &Emit, event: Event<JsPayload>, extensions: &str) {
             none.clone(),
             none.clone(),
         ),
+        // Only a stream that is not read lags; the class is handed every event at once.
+        Event::Lagged { .. } => return,
     };
     if let Err(thrown) = emit.call(&JsValue::UNDEFINED, kind as u32, &a, &b, &c) {
         // Listeners' exceptions are caught by dispatchEvent; this is one from the class

@@ -8,7 +8,7 @@ use crate::{Error, Message, Writer};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 /// A WebSocket connection that reconnects by itself.
@@ -57,9 +57,23 @@ impl Reconnecting {
     /// URL that can never work, [`Error::InvalidProtocol`] for a bad subprotocol: nothing is
     /// connected in these cases.
     pub fn connect_with(options: ReconnectOptions) -> Result<Reconnecting, Error> {
+        if options.max_unread_messages == 0 {
+            return Err(Error::InvalidOption {
+                option: "max_unread_messages",
+                reason: "must be at least 1".to_owned(),
+            });
+        }
         let open_hook = options.open_hook.map(|hook| {
-            let hook: super::driver::OpenHook<Message> =
-                Rc::new(move |connection| hook(Writer::from_connection(connection)));
+            let hook: super::driver::OpenHook<Message> = Rc::new(move |connection| {
+                // The writer sends only while the hook's future lives: bytes written after
+                // the hook ended would bypass the queue's order and the in-flight ledger.
+                let lease = Rc::new(());
+                let hook = hook(Writer::leased(connection, &lease));
+                Box::pin(async move {
+                    let _lease = lease;
+                    hook.await
+                })
+            });
             hook
         });
         let config = DriverConfig {
@@ -73,6 +87,7 @@ impl Reconnecting {
             open_hook,
             on_event: None,
             on_socket: None,
+            max_unread_messages: options.max_unread_messages,
         };
         Ok(Reconnecting {
             core: Core::start(config)?,
@@ -82,6 +97,17 @@ impl Reconnecting {
     /// Where the client is now.
     pub fn state(&self) -> State {
         self.core.state()
+    }
+
+    /// A handle that sends, closes and reconnects from anywhere: from another task, or from
+    /// inside the client's own callbacks (URL provider, open hook, reconnect predicate, pong
+    /// matcher), which may all call back into the client. It does not keep the client
+    /// alive: once the `Reconnecting` is dropped, the handle's calls do nothing, and `send`
+    /// hands the message back in [`Error::ClosedForGood`].
+    pub fn handle(&self) -> Handle {
+        Handle {
+            core: Rc::downgrade(&self.core),
+        }
     }
 
     /// How many messages wait in the queue for the next connection.
@@ -111,6 +137,64 @@ impl Reconnecting {
     /// [`WebSocket::close`](crate::WebSocket::close); nothing is closed then.
     pub fn close(&self, code: u16, reason: &str) -> Result<Vec<Message>, Error> {
         self.core.close(code, reason)
+    }
+}
+
+/// A handle on a [`Reconnecting`] client, from [`Reconnecting::handle`]: cheap to clone, and
+/// usable while the client is being polled or is running one of its callbacks.
+#[derive(Clone)]
+pub struct Handle {
+    core: Weak<Core<Message>>,
+}
+
+impl Handle {
+    /// Sends now if connected (the browser's buffer is not waited for: use the `Sink` for
+    /// backpressure), else queues, as [`Sink::start_send`] does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Machine::send`](super::Machine::send): the message is handed back in the error;
+    /// [`Error::ClosedForGood`] also once the client has been dropped.
+    pub fn send(&self, message: Message) -> Result<(), Error> {
+        match self.core.upgrade() {
+            Some(core) => core.send(message),
+            None => Err(Error::ClosedForGood { message }),
+        }
+    }
+
+    /// As [`Reconnecting::reconnect`]; nothing once the client has been dropped.
+    pub fn reconnect(&self) {
+        if let Some(core) = self.core.upgrade() {
+            core.reconnect();
+        }
+    }
+
+    /// As [`Reconnecting::close`]; returns nothing once the client has been dropped.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reconnecting::close`].
+    pub fn close(&self, code: u16, reason: &str) -> Result<Vec<Message>, Error> {
+        crate::validate_close(code, reason)?;
+        match self.core.upgrade() {
+            Some(core) => core.close(code, reason),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Where the client is now; [`State::Closed`] once it has been dropped.
+    pub fn state(&self) -> State {
+        self.core
+            .upgrade()
+            .map_or(State::Closed, |core| core.state())
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("state", &self.state())
+            .finish()
     }
 }
 

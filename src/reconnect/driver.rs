@@ -10,13 +10,15 @@
 //! JavaScript class carries JS values that are never copied into wasm memory.
 
 use super::options::{ClosePredicate, PongMatcher, Target, UrlSource};
+use super::timer::PerTimer;
 use super::{Action, Event, Input, Machine, MachineConfig, State, Timer};
 use crate::listener::EventListener;
 use crate::socket::{Connection, Messages, ReadyState, Wire};
 use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error};
 use futures_util::future::LocalBoxFuture;
 use gloo_timers::future::TimeoutFuture;
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -56,6 +58,9 @@ pub(crate) struct DriverConfig<P> {
     /// the driver leaves its messages alone. It is called with the client borrowed, so it
     /// must not call back into the client.
     pub(crate) on_socket: Option<SocketCallback>,
+    /// At most how many messages wait unread for [`Core::poll_event`]; past that the oldest
+    /// go and [`Event::Lagged`] says so. Unused with `on_event`, which takes each at once.
+    pub(crate) max_unread_messages: usize,
 }
 
 pub(crate) struct Core<P> {
@@ -66,6 +71,12 @@ pub(crate) struct Core<P> {
     /// Let go with `on_event`, for the same reason.
     on_socket: RefCell<Option<SocketCallback>>,
     inner: RefCell<Inner<P>>,
+    /// Inputs from the page's `online`/`offline`/`visibilitychange` listeners. Kept apart
+    /// from `inner` and borrowed only to push or drain, so an event dispatched synchronously
+    /// at any moment (even by code running while `inner` is borrowed) is never refused.
+    page_inputs: RefCell<Vec<Input>>,
+    /// The driver task's waker, outside `inner` for the same reason.
+    driver_waker: Cell<Option<Waker>>,
 }
 
 /// See [`DriverConfig::on_socket`].
@@ -101,23 +112,45 @@ struct Inner<P> {
     /// A socket closed by the machine, kept until its `close` event so the machine can learn
     /// what it never sent.
     closing: Option<Live<P>>,
+    /// The attempt whose URL provider is to be called. It is called by the driver task with
+    /// no borrow held (it is user code, which may call back into the client), never here.
+    resolve_next: Option<u64>,
     resolving: Option<(u64, LocalBoxFuture<'static, Result<Target, Error>>)>,
+    /// The socket whose open hook is to be started, likewise with no borrow held.
+    hook_next: Option<u64>,
     hook: Option<RunningHook>,
-    timers: [Option<TimeoutFuture>; Timer::ALL.len()],
+    /// User futures let go of while the client was borrowed: dropped once it is not, since
+    /// their `Drop` is user code too.
+    discarded: Vec<Box<dyn Any>>,
+    timers: PerTimer<Option<TimeoutFuture>>,
     /// Armed while the in-flight ledger holds entries; see [`LEDGER_IDLE_TRIM_MS`].
     ledger_timer: Option<TimeoutFuture>,
     browser_inputs: VecDeque<Input>,
     events: VecDeque<Event<P>>,
     events_waker: Option<Waker>,
-    driver_waker: Option<Waker>,
+    /// Message events waiting in `events`, and at most how many may wait; see
+    /// [`DriverConfig::max_unread_messages`].
+    unread_messages: usize,
+    max_unread_messages: usize,
     _browser_listeners: Vec<EventListener>,
 }
 
 impl<P: Wire + Clone> Core<P> {
     fn input(&self, input: Input) {
-        let mut inner = self.inner.borrow_mut();
-        inner.browser_inputs.push_back(input);
-        inner.wake_driver();
+        self.page_inputs.borrow_mut().push(input);
+        self.wake_driver();
+    }
+
+    fn wake_driver(&self) {
+        if let Some(waker) = self.driver_waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Drops what was discarded while the client was borrowed; see [`Inner::discard`].
+    fn drop_discarded(&self) {
+        let discarded = std::mem::take(&mut self.inner.borrow_mut().discarded);
+        drop(discarded);
     }
 
     /// Carries out the machine's actions, in order.
@@ -126,15 +159,19 @@ impl<P: Wire + Clone> Core<P> {
             match action {
                 Action::Connect { id, .. } => match &self.config.url {
                     UrlSource::Fixed(url) => self.open_socket(inner, id, url, None),
-                    UrlSource::Provider(provider) => inner.resolving = Some((id, provider())),
+                    UrlSource::Provider(_) => {
+                        inner.resolve_next = Some(id);
+                        self.wake_driver();
+                    }
                 },
                 Action::CloseSocket { id, code, reason } => {
-                    if inner
-                        .resolving
-                        .as_ref()
-                        .is_some_and(|(pending, _)| *pending == id)
+                    if inner.resolve_next == Some(id) {
+                        inner.resolve_next = None;
+                    }
+                    if let Some((_, future)) =
+                        inner.resolving.take_if(|(pending, _)| *pending == id)
                     {
-                        inner.resolving = None;
+                        inner.discard(future);
                     }
                     if inner.socket.as_ref().is_some_and(|live| live.id == id) {
                         if let Some(live) = inner.socket.take() {
@@ -163,35 +200,29 @@ impl<P: Wire + Clone> Core<P> {
                             inner.machine.observe_buffered(id, buffered);
                         }
                     }
-                    self.transmit(inner, id, &message);
-                    inner.machine.record_sent(id, message);
+                    if self.transmit(inner, id, &message) {
+                        inner.machine.record_sent(id, message);
+                    }
                     if inner.ledger_timer.is_none() {
                         inner.ledger_timer = Some(TimeoutFuture::new(LEDGER_IDLE_TRIM_MS));
                         // The driver task polls the new timer, whoever sent.
-                        inner.wake_driver();
+                        self.wake_driver();
                     }
                 }
                 Action::SendPing { id } => {
                     let ping = &self.config.ping;
-                    self.transmit(inner, id, ping);
-                    inner.machine.record_other(id, ping.byte_len() as u64);
-                }
-                Action::RunOpenHook { id } => {
-                    let hook = self.config.open_hook.clone();
-                    match (hook, inner.socket.as_ref()) {
-                        (Some(hook), Some(live)) if live.id == id => {
-                            let sent_before = live.connection.bytes_sent();
-                            inner.hook = Some((id, sent_before, hook(Rc::clone(&live.connection))));
-                        }
-                        _ => inner
-                            .browser_inputs
-                            .push_back(Input::OpenHookDone { id, ok: true }),
+                    if self.transmit(inner, id, ping) {
+                        inner.machine.record_other(id, ping.byte_len() as u64);
                     }
                 }
-                Action::StartTimer { timer, after } => {
-                    inner.timers[timer.index()] = Some(TimeoutFuture::new(millis(after)));
+                Action::RunOpenHook { id } => {
+                    inner.hook_next = Some(id);
+                    self.wake_driver();
                 }
-                Action::CancelTimer(timer) => inner.timers[timer.index()] = None,
+                Action::StartTimer { timer, after } => {
+                    *inner.timers.get_mut(timer) = Some(TimeoutFuture::new(millis(after)));
+                }
+                Action::CancelTimer(timer) => *inner.timers.get_mut(timer) = None,
                 Action::Emit(event) => inner.emit(event),
             }
         }
@@ -248,12 +279,25 @@ impl<P: Wire + Clone> Core<P> {
         }
     }
 
-    fn transmit(&self, inner: &mut Inner<P>, id: u64, message: &P) {
-        if let Some(live) = inner.socket.as_mut().filter(|live| live.id == id) {
-            if live.connection.start_send(message).is_err() {
+    /// Sends `message` on socket `id`. Whether it was sent: a message the browser refused
+    /// (its `send` threw) is reported in [`Event::Error`] and must not enter the ledger.
+    fn transmit(&self, inner: &mut Inner<P>, id: u64, message: &P) -> bool {
+        let Some(live) = inner.socket.as_mut().filter(|live| live.id == id) else {
+            return true;
+        };
+        match live.connection.start_send(message) {
+            Ok(()) => true,
+            Err(Error::Closed) => {
                 // Closed under our feet: its close event is on its way, and these bytes
                 // are counted as unsent so the message is queued again.
                 live.unsent_after_close += message.byte_len() as u64;
+                true
+            }
+            Err(error) => {
+                // The socket is open but refused these bytes: sending them again would
+                // fail again, so the user is told instead.
+                inner.emit(Event::Error(error));
+                false
             }
         }
     }
@@ -274,14 +318,18 @@ impl<P: Wire + Clone> Core<P> {
 
     /// Polls every source once and collects what happened as inputs.
     fn poll_sources(&self, cx: &mut Context<'_>, inputs: &mut Vec<Input>) {
-        // The URL provider and the open hook are user code: they run with no borrow held,
-        // so they may call back into the client.
+        // The URL provider and the open hook are user code: they are called and polled with
+        // no borrow held, so they may call back into the client. That may end the attempt
+        // they belong to, so each result is used only if its attempt is still current.
+        self.start_user_futures();
         let resolving = self.inner.borrow_mut().resolving.take();
         if let Some((id, mut future)) = resolving {
             match future.as_mut().poll(cx) {
                 Poll::Ready(Ok((url, protocols))) => {
                     let mut inner = self.inner.borrow_mut();
-                    self.open_socket(&mut inner, id, &url, protocols);
+                    if inner.machine.socket() == Some(id) {
+                        self.open_socket(&mut inner, id, &url, protocols);
+                    }
                 }
                 Poll::Ready(Err(error)) => inputs.push(Input::SocketClosed {
                     id,
@@ -293,7 +341,10 @@ impl<P: Wire + Clone> Core<P> {
                     reconnect: true,
                     unsent_bytes: 0,
                 }),
-                Poll::Pending => self.inner.borrow_mut().resolving = Some((id, future)),
+                Poll::Pending => self
+                    .inner
+                    .borrow_mut()
+                    .keep_if_current(id, future, |inner| &mut inner.resolving),
             }
         }
 
@@ -311,11 +362,19 @@ impl<P: Wire + Clone> Core<P> {
                         ok: result.is_ok(),
                     });
                 }
-                Poll::Pending => self.inner.borrow_mut().hook = Some((id, sent_before, future)),
+                Poll::Pending => {
+                    let mut inner = self.inner.borrow_mut();
+                    if inner.machine.socket() == Some(id) {
+                        inner.hook = Some((id, sent_before, future));
+                    } else {
+                        inner.discard(future);
+                    }
+                }
             }
         }
 
         let mut observed = Vec::new();
+        inputs.append(&mut self.page_inputs.borrow_mut());
         let mut inner = self.inner.borrow_mut();
         inputs.extend(inner.browser_inputs.drain(..));
         self.poll_socket(&mut inner, cx, inputs, &mut observed);
@@ -330,7 +389,7 @@ impl<P: Wire + Clone> Core<P> {
         }
         trim_idle_ledger(&mut inner, cx);
         for timer in Timer::ALL {
-            let slot = &mut inner.timers[timer.index()];
+            let slot = inner.timers.get_mut(timer);
             if let Some(pending) = slot {
                 if Pin::new(pending).poll(cx).is_ready() {
                     *slot = None;
@@ -344,6 +403,50 @@ impl<P: Wire + Clone> Core<P> {
         }
         drop(inner);
         self.judge(&mut observed, inputs);
+    }
+
+    /// Calls the URL provider and starts the open hook the machine asked for, with no borrow
+    /// held, and keeps each future only if its attempt is still current afterwards.
+    fn start_user_futures(&self) {
+        let (resolve, hook) = {
+            let mut inner = self.inner.borrow_mut();
+            (inner.resolve_next.take(), inner.hook_next.take())
+        };
+        if let (Some(id), UrlSource::Provider(provider)) = (resolve, &self.config.url) {
+            let future = provider();
+            self.inner
+                .borrow_mut()
+                .keep_if_current(id, future, |inner| &mut inner.resolving);
+        }
+        let Some(id) = hook else {
+            return;
+        };
+        let connection = {
+            let inner = self.inner.borrow();
+            inner
+                .socket
+                .as_ref()
+                .filter(|live| live.id == id)
+                .map(|live| Rc::clone(&live.connection))
+        };
+        match (connection, self.config.open_hook.as_ref()) {
+            (Some(connection), Some(hook)) => {
+                let sent_before = connection.bytes_sent();
+                let future = hook(connection);
+                let mut inner = self.inner.borrow_mut();
+                if inner.machine.socket() == Some(id) {
+                    inner.hook = Some((id, sent_before, future));
+                } else {
+                    inner.discard(future);
+                }
+            }
+            // No hook, or its socket is gone (the machine then ignores this).
+            _ => self
+                .inner
+                .borrow_mut()
+                .browser_inputs
+                .push_back(Input::OpenHookDone { id, ok: true }),
+        }
     }
 
     /// A socket the machine already let go of: whether to retry does not matter any more.
@@ -442,9 +545,10 @@ impl<P: Wire + Clone> Core<P> {
         let mut inputs = Vec::new();
         loop {
             self.poll_sources(cx, &mut inputs);
+            self.drop_discarded();
             let mut inner = self.inner.borrow_mut();
             if inputs.is_empty() {
-                inner.driver_waker = Some(cx.waker().clone());
+                self.driver_waker.set(Some(cx.waker().clone()));
                 let finished = inner.is_finished();
                 drop(inner);
                 self.deliver_events();
@@ -495,22 +599,28 @@ impl<P: Wire + Clone> Core<P> {
         let core = Rc::new(Core {
             on_event: RefCell::new(config.on_event.take()),
             on_socket: RefCell::new(config.on_socket.take()),
-            config,
             inner: RefCell::new(Inner {
                 machine,
                 actions: Vec::new(),
                 socket: None,
                 closing: None,
+                resolve_next: None,
                 resolving: None,
+                hook_next: None,
                 hook: None,
+                discarded: Vec::new(),
                 timers: Default::default(),
                 ledger_timer: None,
                 browser_inputs: VecDeque::new(),
                 events: VecDeque::new(),
                 events_waker: None,
-                driver_waker: None,
+                unread_messages: 0,
+                max_unread_messages: config.max_unread_messages,
                 _browser_listeners: Vec::new(),
             }),
+            config,
+            page_inputs: RefCell::new(Vec::new()),
+            driver_waker: Cell::new(None),
         });
         let listeners = browser_listeners(&core).map_err(|thrown| Error::from_js(&thrown))?;
         {
@@ -576,7 +686,9 @@ impl<P: Wire + Clone> Core<P> {
         let result = inner.machine.close(code, reason, &mut actions);
         self.execute(&mut inner, &mut actions);
         inner.actions = actions;
-        inner.wake_driver();
+        drop(inner);
+        self.wake_driver();
+        self.drop_discarded();
         result
     }
 
@@ -594,7 +706,9 @@ impl<P: Wire + Clone> Core<P> {
         }
         self.execute(&mut inner, &mut actions);
         inner.actions = actions;
-        inner.wake_driver();
+        drop(inner);
+        self.wake_driver();
+        self.drop_discarded();
         result
     }
 
@@ -604,9 +718,12 @@ impl<P: Wire + Clone> Core<P> {
         let result = inner.machine.send(message, &mut actions);
         self.execute(&mut inner, &mut actions);
         inner.actions = actions;
-        if !inner.events.is_empty() {
-            inner.wake_driver();
+        let wake = !inner.events.is_empty();
+        drop(inner);
+        if wake {
+            self.wake_driver();
         }
+        self.drop_discarded();
         result
     }
 
@@ -620,35 +737,38 @@ impl<P: Wire + Clone> Core<P> {
         }
     }
 
+    /// The next event. The stream ends (`None`) once every event has been taken and the
+    /// client has ended: closed for good, or given up (until `reconnect()` starts it again).
     pub(crate) fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<Event<P>>> {
         let mut inner = self.inner.borrow_mut();
         if let Some(event) = inner.events.pop_front() {
+            if matches!(event, Event::Message(_)) {
+                inner.unread_messages = inner.unread_messages.saturating_sub(1);
+            }
             return Poll::Ready(Some(event));
         }
-        if inner.is_finished() {
+        // Wakes this stream again if `reconnect()` starts a client that gave up.
+        inner.events_waker = Some(cx.waker().clone());
+        if inner.has_ended() {
             return Poll::Ready(None);
         }
-        inner.events_waker = Some(cx.waker().clone());
         Poll::Pending
     }
 
     pub(crate) fn is_terminated(&self) -> bool {
         let inner = self.inner.borrow();
-        inner.events.is_empty() && inner.is_finished()
+        inner.events.is_empty() && inner.has_ended()
     }
 
     /// Queues an event for the stream, as if the driver had emitted it.
     pub(crate) fn push_event(&self, event: Event<P>) {
-        let mut inner = self.inner.borrow_mut();
-        inner.emit(event);
-        inner.wake_driver();
+        self.inner.borrow_mut().emit(event);
+        self.wake_driver();
     }
 
     /// Tells the task its owner is gone, so it ends now rather than at its next wake-up.
     pub(crate) fn owner_dropped(&self) {
-        if let Ok(mut inner) = self.inner.try_borrow_mut() {
-            inner.wake_driver();
-        }
+        self.wake_driver();
     }
 }
 
@@ -688,16 +808,60 @@ fn unsent_bytes<P: Wire>(live: &Live<P>) -> u64 {
 
 impl<P: Wire> Inner<P> {
     fn emit(&mut self, event: Event<P>) {
+        if matches!(event, Event::Message(_)) {
+            if self.unread_messages >= self.max_unread_messages {
+                self.let_oldest_message_go();
+            }
+            self.unread_messages += 1;
+        }
         self.events.push_back(event);
         if let Some(waker) = self.events_waker.take() {
             waker.wake();
         }
     }
 
-    fn wake_driver(&mut self) {
-        if let Some(waker) = self.driver_waker.take() {
-            waker.wake();
+    /// Makes room for a message when the stream has not been read for too long: the oldest
+    /// unread message goes, and an [`Event::Lagged`] in its place says how many went there.
+    fn let_oldest_message_go(&mut self) {
+        let Some(position) = self
+            .events
+            .iter()
+            .position(|event| matches!(event, Event::Message(_)))
+        else {
+            return;
+        };
+        self.events.remove(position);
+        self.unread_messages = self.unread_messages.saturating_sub(1);
+        let before = position.checked_sub(1).and_then(|p| self.events.get_mut(p));
+        match before {
+            Some(Event::Lagged { missed }) => *missed = missed.saturating_add(1),
+            _ => self.events.insert(position, Event::Lagged { missed: 1 }),
         }
+    }
+
+    /// Drops a user future after the borrow of the client ends; see [`Core::drop_discarded`].
+    fn discard<T: 'static>(&mut self, future: T) {
+        self.discarded.push(Box::new(future));
+    }
+
+    /// Keeps `future` in `slot` if attempt `id` is still the machine's current one, else
+    /// discards it: the attempt ended while user code ran.
+    fn keep_if_current<T: 'static>(
+        &mut self,
+        id: u64,
+        future: T,
+        slot: impl FnOnce(&mut Self) -> &mut Option<(u64, T)>,
+    ) {
+        if self.machine.socket() == Some(id) {
+            *slot(self) = Some((id, future));
+        } else {
+            self.discard(future);
+        }
+    }
+
+    /// Whether the event stream has ended: closed for good or given up, nothing left to hear.
+    fn has_ended(&self) -> bool {
+        self.is_finished() || self.machine.state() == State::GaveUp
     }
 
     /// Closed for good, and no socket left to hear from.

@@ -3,7 +3,8 @@
 //! runs it.
 
 use super::in_flight::InFlight;
-use crate::backoff::{check_timer, invalid, Backoff, BackoffSchedule};
+use super::timer::{PerTimer, Timer};
+use crate::backoff::{check_positive_timer, Backoff, BackoffSchedule};
 use crate::payload::{Payload, Refusal};
 use crate::queue::{Pushed, QueueLimits, SendQueue};
 use crate::{validate_close, CloseEvent, Error, Message};
@@ -131,13 +132,6 @@ impl MachineConfig {
     }
 }
 
-fn check_positive_timer(option: &'static str, duration: Duration) -> Result<(), Error> {
-    if duration.is_zero() {
-        return Err(invalid(option, "must be above zero".to_owned()));
-    }
-    check_timer(option, duration)
-}
-
 /// Where the client is now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -250,41 +244,18 @@ pub enum Event<P = Message> {
     /// A message from the server. The machine never emits it; the browser driver does, for
     /// every message that is not a heartbeat answer.
     Message(P),
-    /// Something arrived that could not be read as a message; the connection goes on.
+    /// Something arrived that could not be read as a message, or the browser refused to
+    /// send one (the message is not sent, and not retried); the connection goes on.
     /// The machine never emits it; the browser driver does.
     Error(Error),
-}
-
-/// The timers the supervisor uses. At most one of each kind is pending at any time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Timer {
-    /// The backoff delay before the next attempt.
-    Backoff,
-    /// The limit on an attempt's handshake and open hook.
-    ConnectTimeout,
-    /// Quiet time before the next heartbeat ping.
-    Heartbeat,
-    /// The wait for an answer to a ping.
-    PongTimeout,
-    /// The time after which an open connection counts as stable and the backoff starts
-    /// again from the beginning.
-    Stable,
-}
-
-impl Timer {
-    /// Every kind of timer, in the order of [`index`](Self::index).
-    pub const ALL: [Timer; 5] = [
-        Timer::Backoff,
-        Timer::ConnectTimeout,
-        Timer::Heartbeat,
-        Timer::PongTimeout,
-        Timer::Stable,
-    ];
-
-    /// A distinct number below 5 for each kind, for drivers that keep one slot per kind.
-    pub fn index(self) -> usize {
-        self as usize
-    }
+    /// The event stream was not read for so long that `missed` messages from the server,
+    /// which stood here, were let go to keep memory bounded (see
+    /// [`ReconnectOptions::max_unread_messages`](crate::ReconnectOptions::max_unread_messages)).
+    /// The machine never emits it; the browser driver does.
+    Lagged {
+        /// How many messages were let go here.
+        missed: u64,
+    },
 }
 
 /// Something that happened, for the machine to react to. Inputs about a socket carry its id
@@ -430,7 +401,7 @@ pub struct Machine<P = Message> {
     closing: Option<u64>,
     next_id: u64,
     online: bool,
-    pending: [bool; Timer::ALL.len()],
+    pending: PerTimer<bool>,
     /// The negotiated subprotocol, held while the open hook runs.
     protocol: String,
 }
@@ -455,7 +426,7 @@ impl<P: Payload> Machine<P> {
             closing: None,
             next_id: 1,
             online: true,
-            pending: [false; Timer::ALL.len()],
+            pending: PerTimer::default(),
             protocol: String::new(),
         })
     }
@@ -482,7 +453,7 @@ impl<P: Payload> Machine<P> {
                 buffered_amount,
             } => self.timer_fired(timer, buffered_amount, out),
             Input::MessageReceived { id } => {
-                if self.socket == Some(id) && self.pending[Timer::PongTimeout.index()] {
+                if self.socket == Some(id) && *self.pending.get(Timer::PongTimeout) {
                     self.cancel_timer(Timer::PongTimeout, out);
                     if let Some(heartbeat) = self.config.heartbeat {
                         self.start_timer(Timer::Heartbeat, heartbeat.interval, out);
@@ -743,14 +714,18 @@ impl<P: Payload> Machine<P> {
 
     fn timer_fired(&mut self, timer: Timer, buffered_amount: u64, out: &mut Vec<Action<P>>) {
         // A timer the machine does not think pending is stale: ignore it.
-        if !std::mem::take(&mut self.pending[timer.index()]) {
+        if !std::mem::take(self.pending.get_mut(timer)) {
             return;
         }
         match (timer, self.state) {
             (Timer::Backoff, State::Waiting { attempt, .. }) => self.connect(attempt, out),
             (Timer::ConnectTimeout, State::Connecting { .. }) => {
                 self.abandon(CLIENT_CLOSE_CODE, CONNECT_TIMEOUT_REASON, None, out);
-                self.retry(out);
+                // Firefox keeps a handshake abandoned by `close()` open at the server for
+                // about 30 s, and holds later connections to that host behind it: retrying
+                // sooner than the timeout itself would pile them up.
+                let floor = self.config.connect_timeout.unwrap_or_default();
+                self.retry_no_sooner_than(floor, out);
             }
             (Timer::ConnectTimeout, State::OpenHook { .. }) => {
                 self.abandon(CLIENT_CLOSE_CODE, OPEN_HOOK_TIMEOUT_REASON, None, out);
@@ -828,7 +803,12 @@ impl<P: Payload> Machine<P> {
 
     /// After a failed or lost connection: wait for the next delay, or give up.
     fn retry(&mut self, out: &mut Vec<Action<P>>) {
-        let Some(delay) = self.schedule.next_delay() else {
+        self.retry_no_sooner_than(Duration::ZERO, out);
+    }
+
+    /// As [`retry`](Self::retry), waiting at least `floor`.
+    fn retry_no_sooner_than(&mut self, floor: Duration, out: &mut Vec<Action<P>>) {
+        let Some(delay) = self.schedule.next_delay().map(|delay| delay.max(floor)) else {
             let retries = self.schedule.attempt();
             self.give_up(GiveUpReason::RetriesExhausted { retries }, out);
             return;
@@ -862,12 +842,12 @@ impl<P: Payload> Machine<P> {
 
     fn start_timer(&mut self, timer: Timer, after: Duration, out: &mut Vec<Action<P>>) {
         self.cancel_timer(timer, out);
-        self.pending[timer.index()] = true;
+        *self.pending.get_mut(timer) = true;
         out.push(Action::StartTimer { timer, after });
     }
 
     fn cancel_timer(&mut self, timer: Timer, out: &mut Vec<Action<P>>) {
-        if std::mem::take(&mut self.pending[timer.index()]) {
+        if std::mem::take(self.pending.get_mut(timer)) {
             out.push(Action::CancelTimer(timer));
         }
     }

@@ -81,13 +81,15 @@
 mod in_flight;
 mod machine;
 mod policy;
+mod timer;
 
 pub use in_flight::InFlight;
 pub use machine::{
-    Action, Event, GiveUpReason, Heartbeat, Input, Machine, MachineConfig, State, Timer,
+    Action, Event, GiveUpReason, Heartbeat, Input, Machine, MachineConfig, State,
     CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE,
 };
 pub use policy::default_should_reconnect;
+pub use timer::Timer;
 
 #[cfg(doc)]
 use crate::Error;
@@ -102,5 +104,5 @@ mod client;
 pub(crate) mod driver;
 pub(crate) mod options;
 
-pub use client::Reconnecting;
+pub use client::{Handle, Reconnecting};
 pub use options::ReconnectOptions;

@@ -8,6 +8,9 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+/// The default of [`ReconnectOptions::max_unread_messages`].
+pub(crate) const DEFAULT_MAX_UNREAD_MESSAGES: usize = 10_000;
+
 /// Where the next attempt goes: the URL, and the subprotocols when they too are provided
 /// per attempt (`None`: the configured ones).
 pub(crate) type Target = (String, Option<Vec<String>>);
@@ -46,6 +49,7 @@ pub struct ReconnectOptions {
     pub(crate) is_pong: Option<PongMatcher>,
     pub(crate) should_reconnect: Option<ClosePredicate>,
     pub(crate) open_hook: Option<WriterHook>,
+    pub(crate) max_unread_messages: usize,
 }
 
 impl ReconnectOptions {
@@ -79,6 +83,7 @@ impl ReconnectOptions {
             is_pong: None,
             should_reconnect: None,
             open_hook: None,
+            max_unread_messages: DEFAULT_MAX_UNREAD_MESSAGES,
         }
     }
 
@@ -115,8 +120,23 @@ impl ReconnectOptions {
 
     /// How long the handshake and open hook may take before the attempt is abandoned and
     /// retried; `None` leaves it to the browser. Default: 10 s.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.machine.connect_timeout = timeout;
+    ///
+    /// After an attempt times out, the next one waits at least the timeout itself, even when
+    /// the backoff would be sooner: Firefox keeps a handshake abandoned by `close()` open at
+    /// the server for about 30 s and holds later connections to that host behind it, so
+    /// faster retries would only pile up.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.machine.connect_timeout = timeout.into();
+        self
+    }
+
+    /// At most how many messages from the server wait in the event stream unread. Past
+    /// that, the oldest unread message is let go and an
+    /// [`Event::Lagged`](crate::Event::Lagged) in its place says how many went there, so a
+    /// client whose stream is polled rarely or never (a send-only user) cannot grow without
+    /// bound. Other events are never let go. Default: 10,000; `usize::MAX` for no bound.
+    pub fn max_unread_messages(mut self, messages: usize) -> Self {
+        self.max_unread_messages = messages;
         self
     }
 
@@ -170,6 +190,7 @@ impl fmt::Debug for ReconnectOptions {
             .field("machine", &self.machine)
             .field("ping", &self.ping)
             .field("open_hook", &self.open_hook.is_some())
+            .field("max_unread_messages", &self.max_unread_messages)
             .finish_non_exhaustive()
     }
 }

@@ -507,9 +507,10 @@ fn a_stalled_handshake_times_out_and_is_retried() {
                 reason: "connect timeout".into(),
                 was_clean: false
             }),
+            // Not the backoff's 500 ms: never sooner than the timeout itself.
             Event::Reconnecting {
                 attempt: 1,
-                delay: ms(500)
+                delay: ms(3000)
             }
         ]
     );
@@ -521,6 +522,19 @@ fn a_stalled_handshake_times_out_and_is_retried() {
     assert_eq!(connects(&actions), [(id + 1, 1)]);
     assert!(started_timers(&actions).contains(&(Timer::ConnectTimeout, ms(3000))));
     assert_eq!(client.machine.queue().len(), 1);
+}
+
+#[test]
+fn after_a_connect_timeout_a_longer_backoff_delay_still_wins() {
+    let mut client = Client::new(config().connect_timeout(Some(ms(200))));
+    let mut delays = Vec::new();
+    client.start();
+    for _ in 0..4 {
+        let actions = client.fire(Timer::ConnectTimeout);
+        delays.extend(started_timers(&actions).into_iter().map(|(_, delay)| delay));
+        client.fire(Timer::Backoff);
+    }
+    assert_eq!(delays, [ms(500), ms(1000), ms(2000), ms(4000)]);
 }
 
 #[test]

@@ -51,6 +51,9 @@ pub struct Reader {
 /// The sending half of a [`WebSocket`], from [`WebSocket::split`].
 pub struct Writer {
     connection: Rc<Connection>,
+    /// For a writer lent out for a while (the reconnecting client's open hook): it sends
+    /// only while the lender holds the `Rc` this points to.
+    lease: Option<Weak<()>>,
 }
 
 /// A handle that closes a connection from anywhere, even after [`WebSocket::split`].
@@ -63,6 +66,11 @@ pub struct Closer {
 }
 
 impl WebSocket {
+    /// A whole socket is never lent out.
+    fn check_lease(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Connects to `url` and resolves once the connection is open.
     ///
     /// The URL may be `ws:`, `wss:`, `http:` or `https:`, absolute or relative to the page; it is
@@ -87,8 +95,11 @@ impl WebSocket {
     ///
     /// As [`connect`](Self::connect), and also [`Error::InvalidProtocol`] for a subprotocol
     /// that is not a token or is offered twice, and [`Error::ConnectTimeout`] when the
-    /// handshake did not finish within `connect_timeout`.
+    /// handshake did not finish within `connect_timeout`, and [`Error::InvalidOption`] for a
+    /// `connect_timeout` of zero or longer than a browser timer can wait (see
+    /// [`ConnectOptions::validate`]).
     pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<WebSocket, Error> {
+        options.validate()?;
         let connection = Connection::open(url, &options)?;
         let mut deadline = options
             .connect_timeout
@@ -117,6 +128,7 @@ impl WebSocket {
         (
             Writer {
                 connection: Rc::clone(&self.connection),
+                lease: None,
             },
             Reader {
                 connection: self.connection,
@@ -186,8 +198,20 @@ impl Reader {
 }
 
 impl Writer {
-    pub(crate) fn from_connection(connection: Rc<Connection>) -> Self {
-        Writer { connection }
+    /// A writer that sends only while `lease` is alive; after that, sending fails with
+    /// [`Error::Closed`], so bytes cannot reach the socket behind its owner's back.
+    pub(crate) fn leased(connection: Rc<Connection>, lease: &Rc<()>) -> Self {
+        Writer {
+            connection,
+            lease: Some(Rc::downgrade(lease)),
+        }
+    }
+
+    fn check_lease(&self) -> Result<(), Error> {
+        match &self.lease {
+            Some(lease) if lease.strong_count() == 0 => Err(Error::Closed),
+            _ => Ok(()),
+        }
     }
 
     /// Starts the closing handshake; see [`WebSocket::close`].
@@ -259,10 +283,12 @@ macro_rules! impl_sink {
             type Error = Error;
 
             fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+                self.check_lease()?;
                 self.connection.poll_ready(cx)
             }
 
             fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+                self.check_lease()?;
                 self.connection.start_send(&message)
             }
 

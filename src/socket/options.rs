@@ -1,5 +1,7 @@
 //! How a single connection is set up.
 
+use crate::backoff::check_positive_timer;
+use crate::Error;
 use std::time::Duration;
 
 /// The default [`ConnectOptions::high_water_mark`]: 1 MiB.
@@ -65,10 +67,25 @@ impl ConnectOptions {
         self
     }
 
-    /// Sets the connect timeout.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+    /// Sets the connect timeout; `None` leaves it to the browser.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = timeout.into();
         self
+    }
+
+    /// Checks the settings that a browser could not carry out as asked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`] naming `connect_timeout` if it is zero (it would fire at
+    /// once) or longer than a browser timer can wait
+    /// ([`MAX_TIMER_DELAY`](crate::MAX_TIMER_DELAY), about 24.8 days: a longer one would
+    /// fire at once, or throw).
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(timeout) = self.connect_timeout {
+            check_positive_timer("connect_timeout", timeout)?;
+        }
+        Ok(())
     }
 }
 
@@ -95,5 +112,34 @@ mod tests {
         assert_eq!(options.high_water_mark, 10);
         assert_eq!(options.connect_timeout, Some(Duration::from_millis(5)));
         assert_eq!(ConnectOptions::default().protocols(["x"]).protocols, ["x"]);
+        assert_eq!(
+            ConnectOptions::default()
+                .connect_timeout(None)
+                .connect_timeout,
+            None
+        );
+    }
+
+    #[test]
+    fn connect_timeouts_a_browser_cannot_time_are_refused() {
+        let field = |timeout| match ConnectOptions::default()
+            .connect_timeout(timeout)
+            .validate()
+        {
+            Err(Error::InvalidOption { option, .. }) => Some(option),
+            _ => None,
+        };
+        assert_eq!(field(Duration::ZERO), Some("connect_timeout"));
+        assert_eq!(
+            field(Duration::from_millis(1 << 31)),
+            Some("connect_timeout")
+        );
+        assert_eq!(
+            field(Duration::from_millis(u64::from(u32::MAX) + 1)),
+            Some("connect_timeout")
+        );
+        assert_eq!(field(Duration::MAX), Some("connect_timeout"));
+        assert_eq!(field(crate::MAX_TIMER_DELAY), None);
+        assert_eq!(field(Duration::from_millis(1)), None);
     }
 }
