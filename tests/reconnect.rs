@@ -18,6 +18,7 @@
 
 mod common;
 
+use common::reconnecting::*;
 use common::*;
 use futures::{SinkExt, StreamExt};
 use resocket::{
@@ -26,78 +27,9 @@ use resocket::{
 };
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn ms(millis: u64) -> Duration {
-    Duration::from_millis(millis)
-}
-
-/// A quick schedule, so tests do not wait for the production defaults.
-fn quick_backoff() -> Backoff {
-    Backoff::default().min_delay(ms(50)).max_delay(ms(200))
-}
-
-fn options(route: &str) -> ReconnectOptions {
-    ReconnectOptions::new(url(route)).backoff(quick_backoff())
-}
-
-fn start(options: ReconnectOptions) -> Reconnecting {
-    match Reconnecting::connect_with(options) {
-        Ok(client) => client,
-        Err(error) => panic!("connect_with: {error}"),
-    }
-}
-
-/// Skips events until one matches, failing the test after `seconds`.
-async fn until<T>(
-    client: &mut Reconnecting,
-    seconds: u64,
-    what: &str,
-    mut matches: impl FnMut(&Event) -> Option<T>,
-) -> T {
-    within(seconds, what, async {
-        loop {
-            match client.next().await {
-                Some(event) => {
-                    if let Some(found) = matches(&event) {
-                        return found;
-                    }
-                }
-                None => panic!("{what}: the client's events ended"),
-            }
-        }
-    })
-    .await
-}
-
-async fn until_open(client: &mut Reconnecting, seconds: u64) -> u32 {
-    until(client, seconds, "open", |event| match event {
-        Event::Open { attempt, .. } => Some(*attempt),
-        _ => None,
-    })
-    .await
-}
-
-async fn until_message(client: &mut Reconnecting, seconds: u64) -> Message {
-    until(client, seconds, "message", |event| match event {
-        Event::Message(message) => Some(message.clone()),
-        _ => None,
-    })
-    .await
-}
-
-async fn attempts_on(route: &str) -> u64 {
-    let stats = control("/control/stats").await;
-    let key = format!("\"{route}\":{{\"attempts\":");
-    stats
-        .split_once(&key)
-        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|digits| digits.parse().ok())
-        .unwrap_or(0)
-}
 
 #[wasm_bindgen_test]
 async fn server_restart_is_survived_within_the_backoff_schedule() {
@@ -388,14 +320,6 @@ async fn close_while_open_ends_everything() {
     assert_closes_for_good(client, "/echo").await;
 }
 
-fn dispatch(event_type: &str) {
-    let event = web_sys::Event::new(event_type).expect("event");
-    let window: web_sys::EventTarget = js_sys::global().unchecked_into();
-    window.dispatch_event(&event).expect("dispatch");
-}
-
-use wasm_bindgen::JsCast;
-
 #[wasm_bindgen_test]
 async fn offline_pauses_attempts_and_online_resumes_at_once() {
     let options = options("/refuse?status=500")
@@ -487,31 +411,41 @@ async fn messages_still_buffered_at_an_abrupt_drop_are_sent_again_in_order() {
 #[wasm_bindgen_test]
 async fn a_thousand_reconnect_cycles_leak_nothing() {
     install_listener_counter();
-    // Deltas: a failed test elsewhere aborts without dropping its client.
+    // Deltas from this test's own start: a failed test elsewhere aborts without dropping
+    // its client.
     let listeners_before = browser_listener_count();
     let live_before = resocket::live_listeners();
+    let heap_before = live_bytes();
     let mut client = start(options("/echo"));
     until_open(&mut client, 10).await;
-    let mut memory_after_warm_up = 0;
+    let mut heap_after_warm_up = 0;
     for cycle in 1..=1000 {
         client.reconnect();
         until_open(&mut client, 10).await;
         if cycle == 100 {
-            memory_after_warm_up = wasm_memory_bytes();
+            heap_after_warm_up = live_bytes();
         }
     }
-    let memory_after = wasm_memory_bytes();
+    let heap_after = live_bytes();
     client.close(1000, "").expect("close");
     while within(10, "end", client.next()).await.is_some() {}
     drop(client);
+    // The driver task lets go of what it held when it is next woken.
+    sleep(50).await;
+    let heap_end = live_bytes();
     console_log!(
-        "reconnect leak check: wasm memory {memory_after_warm_up} bytes after 100 cycles, \
-         {memory_after} after 1000; listeners alive {}",
+        "reconnect leak check: Rust heap {heap_before} bytes before, {heap_after_warm_up} after \
+         100 cycles, {heap_after} after 1000, {heap_end} after drop; listeners alive {}",
         resocket::live_listeners() - live_before
     );
+    assert!(
+        heap_after <= heap_after_warm_up,
+        "the Rust heap grew by {} bytes from cycle 100 to 1000",
+        heap_after - heap_after_warm_up
+    );
     assert_eq!(
-        memory_after, memory_after_warm_up,
-        "wasm memory grew after warm-up"
+        heap_end, heap_before,
+        "the dropped client left bytes behind"
     );
     assert_eq!(resocket::live_listeners(), live_before);
     assert_eq!(browser_listener_count(), listeners_before);

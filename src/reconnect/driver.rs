@@ -676,8 +676,21 @@ impl<P: Wire + Clone> Core<P> {
         self.inner.borrow().closing.is_some()
     }
 
+    /// Takes effect at once, as `close` and `send` do: a client that gave up is starting
+    /// again when this returns, so its event stream is live again.
     pub(crate) fn reconnect(&self) {
-        self.input(Input::Reconnect);
+        let Ok(mut inner) = self.inner.try_borrow_mut() else {
+            // Only the class's own socket hand-over runs under the borrow; never user code.
+            self.input(Input::Reconnect);
+            return;
+        };
+        let mut actions = std::mem::take(&mut inner.actions);
+        inner.machine.handle(Input::Reconnect, &mut actions);
+        self.execute(&mut inner, &mut actions);
+        inner.actions = actions;
+        drop(inner);
+        self.wake_driver();
+        self.drop_discarded();
     }
 
     pub(crate) fn close(&self, code: u16, reason: &str) -> Result<Vec<P>, Error> {

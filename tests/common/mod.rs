@@ -108,3 +108,5 @@ pub fn wasm_memory_bytes() -> u32 {
 mod heap;
 #[allow(unused_imports)] // each test file uses its own subset
 pub use heap::{live_allocations, live_bytes};
+
+pub mod reconnecting;
