@@ -187,6 +187,7 @@ async fn the_pong_matcher_may_call_back_into_the_client() {
 #[wasm_bindgen_test]
 async fn close_from_inside_the_url_provider_opens_no_socket() {
     const ROUTE: &str = "/never-opened-from-inside";
+    let attempts_before = attempts_on(ROUTE).await;
     let slot = Slot::default();
     let inside = slot.clone();
     let options = ReconnectOptions::with_url_provider(move || {
@@ -203,7 +204,7 @@ async fn close_from_inside_the_url_provider_opens_no_socket() {
     sleep(300).await;
     assert_eq!(
         attempts_on(ROUTE).await,
-        0,
+        attempts_before,
         "a socket was opened after close()"
     );
 }
@@ -211,6 +212,7 @@ async fn close_from_inside_the_url_provider_opens_no_socket() {
 #[wasm_bindgen_test]
 async fn close_while_an_async_url_provider_awaits_opens_no_socket() {
     const ROUTE: &str = "/never-opened-after-await";
+    let attempts_before = attempts_on(ROUTE).await;
     // Closed from outside while the provider awaits.
     let options = ReconnectOptions::with_url_provider(|| async {
         sleep(200).await;
@@ -245,7 +247,7 @@ async fn close_while_an_async_url_provider_awaits_opens_no_socket() {
     sleep(400).await;
     assert_eq!(
         attempts_on(ROUTE).await,
-        0,
+        attempts_before,
         "a socket was opened after close()"
     );
 }

@@ -443,9 +443,11 @@ async fn a_thousand_reconnect_cycles_leak_nothing() {
         "the Rust heap grew by {} bytes from cycle 100 to 1000",
         heap_after - heap_after_warm_up
     );
-    assert_eq!(
-        heap_end, heap_before,
-        "the dropped client left bytes behind"
+    // At most: what earlier tests left may be let go meanwhile.
+    assert!(
+        heap_end <= heap_before,
+        "the dropped client left {} bytes behind",
+        heap_end - heap_before
     );
     assert_eq!(resocket::live_listeners(), live_before);
     assert_eq!(browser_listener_count(), listeners_before);

@@ -404,9 +404,11 @@ async fn a_thousand_connect_send_close_cycles_leak_nothing() {
          listeners alive {}",
         resocket::live_listeners() - live_before
     );
-    assert_eq!(
-        heap_after, heap_before,
-        "1000 closed sockets left bytes behind"
+    // At most: what earlier tests left may be let go meanwhile.
+    assert!(
+        heap_after <= heap_before,
+        "1000 closed sockets left {} bytes behind",
+        heap_after - heap_before
     );
     assert_eq!(resocket::live_listeners(), live_before);
     assert_eq!(browser_listener_count(), listeners_before);
