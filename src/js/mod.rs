@@ -12,11 +12,10 @@ mod options;
 mod payload;
 
 use crate::reconnect::driver::{Core, DriverConfig, OpenHook};
-use crate::reconnect::options::{Target, UrlProvider, UrlSource};
+use crate::reconnect::options::{LocalBoxFuture, Target, UrlProvider, UrlSource};
 use crate::reconnect::{Event, State};
 use crate::socket::Connection;
 use crate::Error;
-use futures_util::future::LocalBoxFuture;
 use js_sys::{Array, Function, Object, Reflect};
 use payload::JsPayload;
 use std::cell::RefCell;

@@ -9,13 +9,12 @@
 //! It is generic over the payload: the Rust client carries [`Message`](crate::Message)s, the
 //! JavaScript class carries JS values that are never copied into wasm memory.
 
-use super::options::{ClosePredicate, PongMatcher, Target, UrlSource};
+use super::options::{ClosePredicate, LocalBoxFuture, PongMatcher, Target, UrlSource};
 use super::timer::PerTimer;
 use super::{Action, Event, Input, Machine, MachineConfig, State, Timer};
 use crate::listener::EventListener;
 use crate::socket::{Connection, Messages, ReadyState, Wire};
 use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error};
-use futures_util::future::LocalBoxFuture;
 use gloo_timers::future::TimeoutFuture;
 use std::any::Any;
 use std::cell::{Cell, RefCell};

@@ -2,11 +2,13 @@
 
 use super::{Heartbeat, MachineConfig};
 use crate::{Backoff, CloseEvent, Error, Message, QueueLimits, Writer};
-use futures_util::future::LocalBoxFuture;
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
+
+/// A boxed future that need not be `Send`, as every browser-side future is.
+pub(crate) type LocalBoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// The default of [`ReconnectOptions::max_unread_messages`].
 pub(crate) const DEFAULT_MAX_UNREAD_MESSAGES: usize = 10_000;
