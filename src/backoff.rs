@@ -3,6 +3,9 @@
 //! reset once a connection has proved stable.
 //!
 //! [`Backoff`] is the configuration; [`BackoffSchedule`] is one client's position in it.
+// Part of the pure API that simulations reach through the `unstable-machine` feature; without
+// it, the client uses only some of it.
+#![cfg_attr(not(feature = "unstable-machine"), allow(dead_code))]
 
 use crate::describe::{Decimal, Millis};
 use crate::Error;
@@ -20,6 +23,7 @@ pub const MAX_TIMER_DELAY: Duration = Duration::from_millis(i32::MAX as u64);
 /// coming back at the same moment: without it every client computes the same schedule and the
 /// server, just restarted, sees all of them in the same few milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Jitter {
     /// For the nth retry, a delay drawn uniformly between `min_delay` and the exponential
     /// ceiling `min_delay × factorⁿ` (capped at `max_delay`). The mean is close to the
@@ -90,36 +94,42 @@ impl Default for Backoff {
 
 impl Backoff {
     /// Sets [`min_delay`](#structfield.min_delay).
+    #[must_use]
     pub fn min_delay(mut self, delay: Duration) -> Self {
         self.min_delay = delay;
         self
     }
 
     /// Sets [`max_delay`](#structfield.max_delay).
+    #[must_use]
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
     /// Sets [`factor`](#structfield.factor).
+    #[must_use]
     pub fn factor(mut self, factor: f64) -> Self {
         self.factor = factor;
         self
     }
 
     /// Sets [`jitter`](#structfield.jitter).
+    #[must_use]
     pub fn jitter(mut self, jitter: Jitter) -> Self {
         self.jitter = jitter;
         self
     }
 
     /// Sets [`max_retries`](#structfield.max_retries).
+    #[must_use]
     pub fn max_retries(mut self, retries: Option<u32>) -> Self {
         self.max_retries = retries;
         self
     }
 
     /// Sets [`stable_after`](#structfield.stable_after).
+    #[must_use]
     pub fn stable_after(mut self, period: Duration) -> Self {
         self.stable_after = period;
         self

@@ -90,9 +90,17 @@
 //!
 //! # Layers
 //!
-//! The decisions (backoff, queue, the reconnect state machine) are plain Rust in
-//! [`reconnect`], [`Backoff`] and [`SendQueue`], tested natively and simulated for a fleet of
-//! 100,000 clients; the browser glue only carries them out.
+//! The decisions (backoff, queue, the reconnect state machine) are plain Rust, tested
+//! natively and simulated for a fleet of 100,000 clients (`examples/fleet.rs`, which reaches
+//! the machine through the unstable `unstable-machine` feature); the browser glue only
+//! carries them out.
+//!
+//! # Threads
+//!
+//! Every type that holds a browser object ([`WebSocket`], its halves, [`Reconnecting`] and
+//! its handle) is `!Send` and `!Sync`, as browser objects are: use them on the thread (the
+//! page or worker) that made them, with `wasm_bindgen_futures::spawn_local`. [`Error`],
+//! [`Message`], [`CloseEvent`] and the options are `Send + Sync`.
 #![deny(missing_docs)]
 // In a page, a panic aborts the wasm module and every connection on it: no library code may
 // reach one. These lints find the usual ways in; tests may use them freely.
@@ -114,6 +122,11 @@
     )
 )]
 
+// The README's Rust examples are compiled as doctests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod capacity;
 mod close;
 mod describe;
@@ -128,19 +141,37 @@ mod socket;
 
 pub use close::{validate_close, CloseEvent, MAX_CLOSE_REASON_BYTES, NORMAL_CLOSURE};
 pub use error::Error;
+#[doc(hidden)] // for leak checks in tests and the benchmark; not a promise
 pub use listener::live_listeners;
 pub use message::Message;
-pub use payload::{Payload, Refusal};
-pub use socket::{Closer, ConnectOptions, Reader, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK};
+#[doc(hidden)] // for the npm binding's `Error::Refused`
+pub use payload::Refusal;
+pub use socket::{
+    Closer, ConnectOptions, Reader, ReadyState, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK,
+};
 
 // The reconnecting client: its pure core (backoff, queue, reconnect::Machine) and its driver.
 mod backoff;
 mod queue;
+/// The reconnecting client's pure state machine, for simulations such as
+/// `examples/fleet.rs`. Unstable: behind the `unstable-machine` feature, outside semver.
+#[cfg(feature = "unstable-machine")]
 pub mod reconnect;
+#[cfg(not(feature = "unstable-machine"))]
+mod reconnect;
 
-pub use backoff::{Backoff, BackoffSchedule, Jitter, MAX_TIMER_DELAY};
-pub use queue::{Overflow, Pushed, QueueLimits, SendQueue};
+pub use backoff::{Backoff, Jitter, MAX_TIMER_DELAY};
+pub use queue::{Overflow, QueueLimits};
 pub use reconnect::{
     default_should_reconnect, Event, GiveUpReason, Handle as ReconnectingHandle, Heartbeat,
-    ReconnectOptions, Reconnecting, State,
+    ReconnectOptions, Reconnecting, State, CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE,
+};
+
+/// The pure parts under the state machine, for simulations. Unstable: behind the
+/// `unstable-machine` feature, outside semver.
+#[cfg(feature = "unstable-machine")]
+pub use {
+    backoff::BackoffSchedule,
+    payload::Payload,
+    queue::{Pushed, SendQueue},
 };

@@ -1,5 +1,8 @@
 //! The send queue: messages sent while the connection is down, kept in order for the next
 //! connection, bounded by count and by bytes.
+// Part of the pure API that simulations reach through the `unstable-machine` feature; without
+// it, the client uses only some of it.
+#![cfg_attr(not(feature = "unstable-machine"), allow(dead_code))]
 
 use crate::capacity::release_spare_capacity;
 use crate::payload::{Payload, Refusal};
@@ -8,6 +11,7 @@ use std::collections::VecDeque;
 
 /// What to do with a message that does not fit in a full queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Overflow {
     /// Refuse the new message and hand it back to the sender in the error
     /// ([`Error::QueueFull`]). The default: the sender learns at once, while it still holds
@@ -47,18 +51,21 @@ impl Default for QueueLimits {
 
 impl QueueLimits {
     /// Sets [`max_messages`](#structfield.max_messages).
+    #[must_use]
     pub fn max_messages(mut self, messages: usize) -> Self {
         self.max_messages = messages;
         self
     }
 
     /// Sets [`max_bytes`](#structfield.max_bytes).
+    #[must_use]
     pub fn max_bytes(mut self, bytes: usize) -> Self {
         self.max_bytes = bytes;
         self
     }
 
     /// Sets [`overflow`](#structfield.overflow).
+    #[must_use]
     pub fn overflow(mut self, overflow: Overflow) -> Self {
         self.overflow = overflow;
         self
@@ -68,6 +75,7 @@ impl QueueLimits {
 /// What [`SendQueue::push`] did with an accepted message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use = "dropped messages must be reported, not lost silently"]
+#[non_exhaustive]
 pub enum Pushed<P = Message> {
     /// The message was queued and nothing else changed.
     Queued,

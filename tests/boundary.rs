@@ -176,7 +176,7 @@ async fn the_pong_matcher_may_call_back_into_the_client() {
         let slot = Slot::default();
         let inside = slot.clone();
         // Every message from the server is shown to the matcher; /burst sends some at once.
-        let options = options("/burst?count=3").ping(Message::from("ping"), move |_| {
+        let options = options("/burst?count=3").is_pong(move |_| {
             inside.call_back(what);
             false
         });

@@ -158,9 +158,8 @@ async fn silent_server_is_detected_by_the_heartbeat_and_replaced() {
     let heartbeat = Heartbeat::new(ms(200), ms(200));
     let options = options("/ping-silent")
         .heartbeat(heartbeat)
-        .ping(Message::from("ping"), |message| {
-            message.as_text() == Some("pong")
-        });
+        .ping(Message::from("ping"))
+        .is_pong(|message| message.as_text() == Some("pong"));
     let mut client = start(options);
     until_open(&mut client, 10).await;
     let opened = js_sys::Date::now();
@@ -179,9 +178,8 @@ async fn silent_server_is_detected_by_the_heartbeat_and_replaced() {
 async fn answered_heartbeats_keep_the_connection_and_pongs_are_not_messages() {
     let options = options("/ping")
         .heartbeat(Heartbeat::new(ms(100), ms(200)))
-        .ping(Message::from("ping"), |message| {
-            message.as_text() == Some("pong")
-        });
+        .ping(Message::from("ping"))
+        .is_pong(|message| message.as_text() == Some("pong"));
     let mut client = start(options);
     until_open(&mut client, 10).await;
     client.send("data".into()).await.expect("send");

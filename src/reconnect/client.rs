@@ -56,7 +56,7 @@ impl Reconnecting {
     /// [`Error::InvalidOption`] for a setting out of range, [`Error::InvalidUrl`] for a fixed
     /// URL that can never work, [`Error::InvalidProtocol`] for a bad subprotocol: nothing is
     /// connected in these cases.
-    pub fn connect_with(options: ReconnectOptions) -> Result<Reconnecting, Error> {
+    pub fn connect_with(mut options: ReconnectOptions) -> Result<Reconnecting, Error> {
         if options.max_unread_messages == 0 {
             return Err(Error::InvalidOption {
                 option: "max_unread_messages",
@@ -76,10 +76,12 @@ impl Reconnecting {
             });
             hook
         });
+        // The machine times each attempt (handshake and open hook together).
+        options.machine.connect_timeout = options.connection.connect_timeout;
         let config = DriverConfig {
             url: options.url,
-            protocols: options.protocols,
-            high_water_mark: options.high_water_mark,
+            protocols: options.connection.protocols,
+            high_water_mark: options.connection.high_water_mark,
             machine: options.machine,
             ping: options.ping,
             is_pong: options.is_pong,
@@ -187,6 +189,15 @@ impl Handle {
         self.core
             .upgrade()
             .map_or(State::Closed, |core| core.state())
+    }
+}
+
+impl std::fmt::Debug for Reconnecting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reconnecting")
+            .field("state", &self.state())
+            .field("queued", &self.queued())
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,5 +1,8 @@
 //! The in-flight ledger: which sent messages may still be inside the browser, so that those a
 //! dying connection never transmitted can be sent again on the next one.
+// Part of the pure API that simulations reach through the `unstable-machine` feature; without
+// it, the client uses only some of it.
+#![cfg_attr(not(feature = "unstable-machine"), allow(dead_code))]
 
 use crate::capacity::release_spare_capacity;
 use crate::payload::Payload;

@@ -1,6 +1,9 @@
 //! The reconnecting client's supervisor as a pure state machine: inputs in, actions out, no
 //! clock, no socket, no JavaScript. See the [module documentation](super) for how a driver
 //! runs it.
+// Part of the pure API that simulations reach through the `unstable-machine` feature; without
+// it, the client uses only some of it.
+#![cfg_attr(not(feature = "unstable-machine"), allow(dead_code))]
 
 use super::in_flight::InFlight;
 use super::timer::{PerTimer, Timer};
@@ -83,30 +86,35 @@ impl Default for MachineConfig {
 
 impl MachineConfig {
     /// Sets [`backoff`](#structfield.backoff).
+    #[must_use]
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
     }
 
     /// Sets [`queue`](#structfield.queue).
+    #[must_use]
     pub fn queue(mut self, limits: QueueLimits) -> Self {
         self.queue = limits;
         self
     }
 
     /// Sets [`connect_timeout`](#structfield.connect_timeout).
+    #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// Sets [`heartbeat`](#structfield.heartbeat).
+    #[must_use]
     pub fn heartbeat(mut self, heartbeat: Option<Heartbeat>) -> Self {
         self.heartbeat = heartbeat;
         self
     }
 
     /// Sets [`has_open_hook`](#structfield.has_open_hook).
+    #[must_use]
     pub fn has_open_hook(mut self, has_open_hook: bool) -> Self {
         self.has_open_hook = has_open_hook;
         self

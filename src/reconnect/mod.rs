@@ -83,6 +83,7 @@ mod machine;
 mod policy;
 mod timer;
 
+#[cfg(feature = "unstable-machine")]
 pub use in_flight::InFlight;
 pub use machine::{
     Action, Event, GiveUpReason, Heartbeat, Input, Machine, MachineConfig, State,

@@ -1,7 +1,7 @@
 //! How a reconnecting client is set up: where to connect, and the callbacks that customise it.
 
 use super::{Heartbeat, MachineConfig};
-use crate::{Backoff, CloseEvent, Error, Message, QueueLimits, Writer};
+use crate::{Backoff, CloseEvent, ConnectOptions, Error, Message, QueueLimits, Writer};
 use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
@@ -9,6 +9,9 @@ use std::time::Duration;
 
 /// A boxed future that need not be `Send`, as every browser-side future is.
 pub(crate) type LocalBoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The default connect timeout of a reconnecting client: a stalled handshake is retried.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default of [`ReconnectOptions::max_unread_messages`].
 pub(crate) const DEFAULT_MAX_UNREAD_MESSAGES: usize = 10_000;
@@ -39,13 +42,15 @@ pub(crate) enum UrlSource {
 ///     .backoff(Backoff::default().max_retries(Some(20)))
 ///     .queue(QueueLimits::default().max_messages(500))
 ///     .heartbeat(Heartbeat::new(Duration::from_secs(20), Duration::from_secs(5)))
-///     .ping(Message::from("ping"), |message| message.as_text() == Some("pong"));
+///     .ping(Message::from("ping"))
+///     .is_pong(|message| message.as_text() == Some("pong"));
 /// ```
 #[derive(Clone)]
 pub struct ReconnectOptions {
     pub(crate) url: UrlSource,
-    pub(crate) protocols: Vec<String>,
-    pub(crate) high_water_mark: u32,
+    /// Subprotocols, high-water mark and connect timeout, as for one connection. The
+    /// timeout is handed to the machine, which times each attempt.
+    pub(crate) connection: ConnectOptions,
     pub(crate) machine: MachineConfig,
     pub(crate) ping: Message,
     pub(crate) is_pong: Option<PongMatcher>,
@@ -75,11 +80,28 @@ impl ReconnectOptions {
         ReconnectOptions::with_url(UrlSource::Provider(provider))
     }
 
+    /// Calls `provider` before every attempt and connects to the URL it returns, offering
+    /// the subprotocols it returns (in place of [`protocols`](Self::protocols)), so both
+    /// can change between attempts. An error from it counts as a failed attempt.
+    pub fn with_url_and_protocols_provider<F, Fut>(provider: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<(String, Vec<String>), Error>> + 'static,
+    {
+        let provider: UrlProvider = Rc::new(move || {
+            let target = provider();
+            Box::pin(async move {
+                let (url, protocols) = target.await?;
+                Ok((url, Some(protocols)))
+            })
+        });
+        ReconnectOptions::with_url(UrlSource::Provider(provider))
+    }
+
     fn with_url(url: UrlSource) -> Self {
         ReconnectOptions {
             url,
-            protocols: Vec::new(),
-            high_water_mark: crate::DEFAULT_HIGH_WATER_MARK,
+            connection: ConnectOptions::default().connect_timeout(DEFAULT_CONNECT_TIMEOUT),
             machine: MachineConfig::default(),
             ping: Message::Text("ping".to_owned()),
             is_pong: None,
@@ -90,24 +112,36 @@ impl ReconnectOptions {
     }
 
     /// Subprotocols to offer on every attempt. Default: none.
+    #[must_use]
     pub fn protocols<I, S>(mut self, protocols: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self.connection = self.connection.protocols(protocols);
+        self
+    }
+
+    /// Takes the subprotocols, the high-water mark and the connect timeout from `options`,
+    /// the settings of one connection (see [`ConnectOptions`]). Its connect timeout of
+    /// `None` leaves attempts to the browser, which may wait minutes.
+    #[must_use]
+    pub fn connect_options(mut self, options: ConnectOptions) -> Self {
+        self.connection = options;
         self
     }
 
     /// The send high-water mark while connected, as in
     /// [`ConnectOptions::high_water_mark`](crate::ConnectOptions::high_water_mark).
     /// Default: 1 MiB.
+    #[must_use]
     pub fn high_water_mark(mut self, bytes: u32) -> Self {
-        self.high_water_mark = bytes;
+        self.connection = self.connection.high_water_mark(bytes);
         self
     }
 
     /// The reconnection schedule. Default: [`Backoff::default`].
+    #[must_use]
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.machine.backoff = backoff;
         self
@@ -115,6 +149,7 @@ impl ReconnectOptions {
 
     /// Bounds and overflow policy of the queue that keeps messages sent while disconnected.
     /// Default: [`QueueLimits::default`].
+    #[must_use]
     pub fn queue(mut self, limits: QueueLimits) -> Self {
         self.machine.queue = limits;
         self
@@ -127,8 +162,9 @@ impl ReconnectOptions {
     /// the backoff would be sooner: Firefox keeps a handshake abandoned by `close()` open at
     /// the server for about 30 s and holds later connections to that host behind it, so
     /// faster retries would only pile up.
+    #[must_use]
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.machine.connect_timeout = timeout.into();
+        self.connection = self.connection.connect_timeout(timeout);
         self
     }
 
@@ -137,6 +173,7 @@ impl ReconnectOptions {
     /// [`Event::Lagged`](crate::Event::Lagged) in its place says how many went there, so a
     /// client whose stream is polled rarely or never (a send-only user) cannot grow without
     /// bound. Other events are never let go. Default: 10,000; `usize::MAX` for no bound.
+    #[must_use]
     pub fn max_unread_messages(mut self, messages: usize) -> Self {
         self.max_unread_messages = messages;
         self
@@ -144,22 +181,33 @@ impl ReconnectOptions {
 
     /// Pings after `interval` of quiet and replaces the connection if nothing arrives within
     /// `timeout`. Default: off (it needs a server that answers).
-    pub fn heartbeat(mut self, heartbeat: Heartbeat) -> Self {
-        self.machine.heartbeat = Some(heartbeat);
+    #[must_use]
+    pub fn heartbeat(mut self, heartbeat: impl Into<Option<Heartbeat>>) -> Self {
+        self.machine.heartbeat = heartbeat.into();
         self
     }
 
-    /// The heartbeat's ping message, and how to recognise its answer; answers are not passed
-    /// on as [`Event::Message`](crate::Event::Message). Default: the text `ping`, and no
-    /// message filtered (any message proves the connection alive).
-    pub fn ping(mut self, ping: Message, is_pong: impl Fn(&Message) -> bool + 'static) -> Self {
+    /// The heartbeat's ping message. Default: the text `ping`.
+    #[must_use]
+    pub fn ping(mut self, ping: Message) -> Self {
         self.ping = ping;
+        self
+    }
+
+    /// How to recognise the answer to a ping: matching messages are not passed on as
+    /// [`Event::Message`](crate::Event::Message). Any message proves the connection alive,
+    /// matching or not. Default: none filtered. Called for every message from the server,
+    /// with no borrow of the client held, so it may call back into it through a
+    /// [`Handle`](crate::ReconnectingHandle).
+    #[must_use]
+    pub fn is_pong(mut self, is_pong: impl Fn(&Message) -> bool + 'static) -> Self {
         self.is_pong = Some(Rc::new(is_pong));
         self
     }
 
     /// Decides from the close event whether to reconnect after the server closed (or the
     /// connection was lost). Default: [`default_should_reconnect`](crate::default_should_reconnect).
+    #[must_use]
     pub fn should_reconnect(mut self, predicate: impl Fn(&CloseEvent) -> bool + 'static) -> Self {
         self.should_reconnect = Some(Rc::new(predicate));
         self
@@ -168,6 +216,7 @@ impl ReconnectOptions {
     /// Runs after every open and before anything queued is sent, with a [`Writer`] on the new
     /// connection, so an authentication message goes first. An error from it abandons the
     /// connection and counts as a failed attempt.
+    #[must_use]
     pub fn on_open<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(Writer) -> Fut + 'static,
@@ -187,8 +236,7 @@ impl fmt::Debug for ReconnectOptions {
         };
         f.debug_struct("ReconnectOptions")
             .field("url", &url)
-            .field("protocols", &self.protocols)
-            .field("high_water_mark", &self.high_water_mark)
+            .field("connection", &self.connection)
             .field("machine", &self.machine)
             .field("ping", &self.ping)
             .field("open_hook", &self.open_hook.is_some())

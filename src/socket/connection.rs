@@ -33,13 +33,18 @@ pub(crate) enum Messages {
     LeftToOwner,
 }
 
-/// Where the connection is, tracked from the events so the hot paths need no call into
-/// JavaScript to ask the browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReadyState {
+/// Where a connection is: the browser's `readyState`
+/// ([MDN](https://developer.mozilla.org/en-US/docs/Web/API/WebSocket/readyState)), tracked
+/// from the socket's events, so reading it needs no call into JavaScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReadyState {
+    /// The opening handshake has not finished.
     Connecting,
+    /// Open: messages can be sent and received.
     Open,
+    /// The closing handshake has started: nothing more can be sent.
     Closing,
+    /// Closed, or never opened.
     Closed,
 }
 

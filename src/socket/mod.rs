@@ -5,11 +5,13 @@ mod options;
 
 pub use options::{ConnectOptions, DEFAULT_HIGH_WATER_MARK};
 
-pub(crate) use connection::{Connection, Messages, ReadyState, Wire};
+pub use connection::ReadyState;
+pub(crate) use connection::{Connection, Messages, Wire};
 
 use crate::{CloseEvent, Error, Message};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -183,6 +185,12 @@ impl WebSocket {
     pub fn is_open(&self) -> bool {
         self.connection.ready_state() == ReadyState::Open
     }
+
+    /// Where the connection is: open, closing or closed (a `WebSocket` exists only once it
+    /// has opened). The [`Reader`] sees the close event; this says when it has begun.
+    pub fn ready_state(&self) -> ReadyState {
+        self.connection.ready_state()
+    }
 }
 
 impl Reader {
@@ -258,6 +266,44 @@ fn closer_of(connection: &Rc<Connection>) -> Closer {
 }
 
 /// The Stream and FusedStream impls, shared by the socket and its reading half.
+// Debug shows where each connection is and what it was opened to, never message data.
+impl<P: Wire> fmt::Debug for Connection<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.socket().url())
+            .field("ready_state", &self.ready_state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WebSocket").field(&self.connection).finish()
+    }
+}
+
+impl fmt::Debug for Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Reader").field(&self.connection).finish()
+    }
+}
+
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("connection", &self.connection)
+            .field("lent", &self.lease.is_some())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Closer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let connection = self.connection.upgrade();
+        f.debug_tuple("Closer").field(&connection).finish()
+    }
+}
+
 macro_rules! impl_stream {
     ($type:ty) => {
         impl Stream for $type {

@@ -46,12 +46,14 @@ impl Default for ConnectOptions {
 
 impl ConnectOptions {
     /// Adds one subprotocol to offer, after those already added.
+    #[must_use]
     pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
         self.protocols.push(protocol.into());
         self
     }
 
     /// Replaces the subprotocols to offer.
+    #[must_use]
     pub fn protocols<I, S>(mut self, protocols: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -62,12 +64,14 @@ impl ConnectOptions {
     }
 
     /// Sets the send high-water mark in bytes.
+    #[must_use]
     pub fn high_water_mark(mut self, bytes: u32) -> Self {
         self.high_water_mark = bytes;
         self
     }
 
     /// Sets the connect timeout; `None` leaves it to the browser.
+    #[must_use]
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = timeout.into();
         self
