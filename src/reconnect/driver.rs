@@ -594,6 +594,8 @@ impl<P: Wire + Clone> Core<P> {
         if let UrlSource::Fixed(url) = &config.url {
             crate::handshake::resolve_url(url)?;
         }
+        // The machine waits for a hook exactly when there is one to run.
+        config.machine.has_open_hook = config.open_hook.is_some();
         let machine = Machine::new(config.machine.clone(), random_seed())?;
         let core = Rc::new(Core {
             on_event: RefCell::new(config.on_event.take()),

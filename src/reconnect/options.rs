@@ -223,7 +223,6 @@ impl ReconnectOptions {
         Fut: Future<Output = Result<(), Error>> + 'static,
     {
         self.open_hook = Some(Rc::new(move |writer| Box::pin(hook(writer))));
-        self.machine.has_open_hook = true;
         self
     }
 }
