@@ -82,7 +82,7 @@ mod in_flight;
 mod machine;
 mod policy;
 
-pub use in_flight::InFlight;
+pub use in_flight::{InFlight, RESEND_WINDOW};
 pub use machine::{
     Action, Event, GiveUpReason, Heartbeat, Input, Machine, MachineConfig, State, Timer,
     CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE,
