@@ -13,6 +13,7 @@
 //!   off `bufferedAmount` (bench/close-loss.mjs measures how much).
 #![cfg(target_arch = "wasm32")]
 
+#[allow(unused_imports)] // the heap counters it exports are for the leak tests
 mod common;
 
 use common::*;
