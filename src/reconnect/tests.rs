@@ -690,7 +690,7 @@ fn a_close_with_nothing_buffered_requeues_only_the_window() {
 }
 
 #[test]
-fn a_server_close_requeues_the_default_window_of_two_mebibytes_beyond_buffered_amount() {
+fn a_server_close_requeues_the_default_window_of_one_mebibyte_beyond_buffered_amount() {
     let mut client = Client::new(
         config().queue(
             QueueLimits::default()
@@ -713,7 +713,7 @@ fn a_server_close_requeues_the_default_window_of_two_mebibytes_beyond_buffered_a
         kept <= (1 << 20) + RESEND_WINDOW + 257 * 1028,
         "the ledger keeps {kept} bytes"
     );
-    // 1 MiB buffered at the close and 2 MiB beyond: the newest 3 MiB, covered by 3,061
+    // 1 MiB buffered at the close and 1 MiB beyond: the newest 2 MiB, covered by 2,041
     // messages of 1,028 bytes (the oldest of them only partly).
     client.step(Input::SocketClosed {
         id,
@@ -722,10 +722,10 @@ fn a_server_close_requeues_the_default_window_of_two_mebibytes_beyond_buffered_a
         unsent_bytes: 1 << 20,
     });
     let queued: Vec<Message> = client.machine.queue().iter().cloned().collect();
-    assert_eq!(queued.len(), 3_061);
+    assert_eq!(queued.len(), 2_041);
     assert_eq!(
         queued.first().and_then(Message::as_text).map(|t| &t[..4]),
-        Some("1939")
+        Some("2959")
     );
     assert_eq!(
         queued.last().and_then(Message::as_text).map(|t| &t[..4]),
