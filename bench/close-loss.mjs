@@ -13,8 +13,9 @@
 //   received  messages the server received on that connection (they must be 0..k-1),
 // and lost = sent - buffered - received: messages that left bufferedAmount and never arrived.
 // A resocket-style ledger that re-queues the newest (bufferedAmount + W) bytes at a close
-// recovers every one of them when W >= the lost bytes; the "max lost" column is the W a trial
-// needed.
+// recovers every one of them when W >= the lost bytes; "bytes max" is the W the worst trial
+// needed, and "over window" counts the trials resocket's window (1 MiB) would not cover.
+// "after close" is the most messages the server received after sending its close frame.
 //
 // Scenarios (--only, comma-separated; default all):
 //   close1001-hwm1m   server closes with 1001; the page keeps bufferedAmount under 1 MiB
@@ -48,6 +49,11 @@ import { WebSocketServer } from 'ws';
 const MESSAGE_BYTES = 1024;
 const KiB = 1024;
 const MiB = 1024 * KiB;
+
+// resocket's RESEND_WINDOW (src/reconnect/in_flight.rs): what the reconnecting client sends
+// again beyond bufferedAmount after a close it did not start. "over window" counts the trials
+// that lost more than that.
+const RESEND_WINDOW = MiB;
 
 const SCENARIOS = {
   'close1001-hwm1m': { end: 'close', code: 1001, hwm: MiB, batch: 256 },
@@ -406,13 +412,14 @@ function table(browser, results, options) {
       fmtBytes(Math.max(...lostBytes)),
       quantile(ok.map((r) => r.bufferedMessages), 0.5),
       quantile(ok.map((r) => r.sent), 0.5),
+      ok.filter((r) => r.lostBytes > RESEND_WINDOW).length,
       Math.max(...ok.map((r) => r.afterCloseSent)),
       ok.reduce((n, r) => n + r.outOfOrder, 0),
       [...new Set(ok.map((r) => `${r.code}${r.wasClean ? '' : '!'}`))].join(' '),
     ]);
   }
   const header = ['scenario', 'trials', 'lossy', 'lost med', 'lost max', 'bytes med', 'bytes max',
-    'buffered med', 'sent med', 'after close', 'disorder', 'codes'];
+    'buffered med', 'sent med', 'over window', 'after close', 'disorder', 'codes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
   const line = (cells) => cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
   console.log(`\n${browser}: messages of 1 KiB; lost = sent - buffered at close - received ("!": not clean)`);

@@ -10,7 +10,10 @@
 //!   `close()` or reported in `Event::Unsent` or `Event::Dropped`. Arriving twice is allowed:
 //!   after a close the client did not start, the client sends again the newest
 //!   `bufferedAmount + RESEND_WINDOW` bytes, because Chromium drops what it had already taken
-//!   off `bufferedAmount` (bench/close-loss.mjs measures how much).
+//!   off `bufferedAmount` (bench/close-loss.mjs measures how much);
+//! - what that costs while idle: after 100,000 messages of 32 bytes have reached the server,
+//!   the client's Rust heap holds the newest `RESEND_WINDOW` bytes of them and their ledger
+//!   entries, and no more (the benchmark's "held" figure).
 #![cfg(target_arch = "wasm32")]
 
 #[allow(unused_imports)] // the heap counters it exports are for the leak tests
@@ -18,6 +21,7 @@ mod common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
+use resocket::reconnect::RESEND_WINDOW;
 use resocket::{Backoff, Error, Event, Message, ReconnectOptions, Reconnecting, State};
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -195,4 +199,52 @@ async fn every_message_streamed_through_server_closes_arrives_or_is_reported() {
         "{} messages neither arrived nor were reported, e.g. {shown:?}",
         missing.len()
     );
+}
+
+#[wasm_bindgen_test]
+async fn once_idle_the_ledger_holds_the_window_and_no_more() {
+    const COUNT: u32 = 100_000;
+    const SIZE: usize = 32;
+    let mut client = match Reconnecting::connect(&url("/count")) {
+        Ok(client) => client,
+        Err(error) => panic!("connect: {error}"),
+    };
+    within(10, "open", async {
+        while !matches!(client.next().await, Some(Event::Open { .. })) {}
+    })
+    .await;
+    let before = live_bytes();
+    let text = "x".repeat(SIZE);
+    for _ in 0..COUNT {
+        client
+            .send(Message::Text(text.clone()))
+            .await
+            .expect("send");
+    }
+    client.send(Message::from("stats")).await.expect("send");
+    let answer = within(30, "the server's count", async {
+        loop {
+            if let Some(Event::Message(Message::Text(answer))) = client.next().await {
+                break answer;
+            }
+        }
+    })
+    .await;
+    // The driver trims the ledger once a second while idle.
+    sleep(1500).await;
+    let held = live_bytes().saturating_sub(before);
+    client.close(1000, "").expect("close");
+    // The newest RESEND_WINDOW bytes of messages: their text, and one ledger entry (24 bytes
+    // on wasm32) each, in a VecDeque that may keep up to 2.5 times the room it needs.
+    let messages = RESEND_WINDOW as usize / SIZE;
+    let bound = messages * SIZE + messages * 24 * 5 / 2;
+    console_log!(
+        "held: {held} bytes of Rust heap once {COUNT} messages of {SIZE} B reached the server \
+         ({answer}); the window's {messages} messages bound it at {bound}"
+    );
+    assert!(
+        answer.contains(&format!("\"messages\":{COUNT}")),
+        "{answer}"
+    );
+    assert!(held <= bound, "held {held} bytes, more than {bound}");
 }

@@ -1,7 +1,7 @@
 //! The in-flight ledger: which sent messages may not have reached the server yet, so that those
 //! a dying connection never delivered can be sent again on the next one.
 
-use crate::capacity::release_spare_capacity;
+use crate::capacity::{release_spare_capacity, MIN_KEPT_CAPACITY};
 use crate::payload::Payload;
 use crate::Message;
 use std::collections::VecDeque;
@@ -81,7 +81,9 @@ pub const RESEND_WINDOW: u64 = 1 << 20;
 /// before each send, and holds sends while it is above a high-water mark `H`, therefore keeps
 /// at most about `H + window` plus two messages' worth of bytes; once idle, the newest
 /// `window` bytes of messages stay, so that a close that comes later can still send them
-/// again.
+/// again, and a reading of 0 gives back the room the rest needed (the entries then take at
+/// most 2.5 times their size). `tests/fates.rs` measured 1.94 MiB of Rust heap held once
+/// 100,000 messages of 32 bytes had reached the server: 1 MiB of text and 32,768 entries.
 #[derive(Debug, Clone)]
 pub struct InFlight<P = Message> {
     entries: VecDeque<Entry<P>>,
@@ -152,6 +154,17 @@ impl<P: Payload> InFlight<P> {
     /// window beyond it.
     pub fn observe(&mut self, buffered_amount: u64) {
         self.keep_newest(buffered_amount.saturating_add(self.window));
+        if buffered_amount == 0 {
+            // Nothing left in the browser's buffer: the ledger is down to the window, which
+            // it keeps while idle, so the room that `bufferedAmount`'s share needed while
+            // streaming (up to a high-water mark's worth of entries) is given back. Only
+            // then: a ledger that streams reallocates at most once per burst.
+            let len = self.entries.len();
+            let target = (len + len / 4).max(MIN_KEPT_CAPACITY);
+            if self.entries.capacity() > 2 * target {
+                self.entries.shrink_to(target);
+            }
+        }
     }
 
     /// Empties the ledger, returning, oldest first, the messages not wholly handed on
@@ -239,7 +252,6 @@ impl<P: Payload> InFlight<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capacity::MIN_KEPT_CAPACITY;
 
     fn text(s: &str) -> Message {
         Message::from(s)
@@ -391,6 +403,33 @@ mod tests {
         let entry = std::mem::size_of::<Entry<Message>>();
         assert!(entry <= 40, "an entry takes {entry} bytes");
         assert!(l.entries.capacity() <= 2 * l.len());
+    }
+
+    #[test]
+    fn once_nothing_is_buffered_the_room_of_a_full_buffer_is_given_back() {
+        // Streaming with 1 MiB in bufferedAmount, the ledger needs entries for it and the
+        // window; idle, only for the window.
+        let mut l = InFlight::new();
+        for i in 0..100_000u32 {
+            if i % 256 == 0 {
+                l.observe(1 << 20);
+            }
+            l.record(Message::from(format!("{:032}", i)));
+        }
+        l.observe(1 << 20);
+        assert!(l.entries.capacity() >= 65_536);
+        l.observe(0);
+        assert_eq!(l.len(), 32_768);
+        assert!(
+            l.entries.capacity() <= l.len() * 5 / 4,
+            "capacity {} for {} entries",
+            l.entries.capacity(),
+            l.len()
+        );
+        // Observing again changes nothing.
+        let capacity = l.entries.capacity();
+        l.observe(0);
+        assert_eq!(l.entries.capacity(), capacity);
     }
 
     #[test]
