@@ -187,7 +187,8 @@ impl<P: Wire + Clone> Core<P> {
                     // bufferedAmount every LEDGER_CHECK_EVERY sends, or sooner once it
                     // outgrows the high-water mark: no extra call into JavaScript per message,
                     // and small messages cannot pile up (each entry costs more than 32 bytes).
-                    let ledger_limit = 2 * u64::from(self.config.high_water_mark);
+                    let ledger_limit = 2 * u64::from(self.config.high_water_mark)
+                        + inner.machine.in_flight().window();
                     let ledger_bytes = inner.machine.in_flight().bytes();
                     if let Some(live) = inner.socket.as_mut().filter(|live| live.id == id) {
                         live.sent_since_reading += 1;
@@ -896,7 +897,7 @@ fn trim_idle_ledger<P: Wire + Clone>(inner: &mut Inner<P>, cx: &mut Context<'_>)
             inner.machine.observe_buffered(live.id, buffered);
         }
         // Without a socket the ledger waits for the close that settles it; no timer needed.
-        if inner.socket.is_some() && !inner.machine.in_flight().is_empty() {
+        if inner.socket.is_some() && !inner.machine.in_flight().is_trimmed() {
             inner.ledger_timer = Some(TimeoutFuture::new(LEDGER_IDLE_TRIM_MS));
         }
     }

@@ -70,6 +70,11 @@ pub struct MachineConfig {
     /// Whether an open hook runs after each open, before queued messages are sent (so an
     /// authentication message goes first). Default: `false`.
     pub has_open_hook: bool,
+    /// How many bytes of sent messages, beyond what `bufferedAmount` still counts, are sent
+    /// again after a close the client did not start; see
+    /// [`RESEND_WINDOW`](super::RESEND_WINDOW), the default. 0 re-sends only what
+    /// `bufferedAmount` counts: no duplicates, but Chromium may lose up to a few hundred KiB.
+    pub resend_window: u64,
 }
 
 impl Default for MachineConfig {
@@ -80,6 +85,7 @@ impl Default for MachineConfig {
             connect_timeout: Some(Duration::from_secs(10)),
             heartbeat: None,
             has_open_hook: false,
+            resend_window: super::RESEND_WINDOW,
         }
     }
 }
@@ -301,7 +307,9 @@ pub enum Input {
         /// [`default_should_reconnect`](super::default_should_reconnect).
         reconnect: bool,
         /// The socket's `bufferedAmount` read in the `close` handler: the bytes it never
-        /// sent. The messages they belong to are queued again, ahead of the rest.
+        /// handed on. The messages they belong to, and those covering the
+        /// [`InFlight::window`](super::InFlight::window) of bytes before them (which the
+        /// browser may have dropped), are queued again, ahead of the rest.
         unsent_bytes: u64,
     },
     /// A timer started by [`Action::StartTimer`] fired.
@@ -427,8 +435,8 @@ impl<P: Payload> Machine<P> {
         Ok(Machine {
             schedule: BackoffSchedule::with_seed(config.backoff.clone(), seed),
             queue: SendQueue::new(config.queue),
+            in_flight: InFlight::with_window(config.resend_window),
             config,
-            in_flight: InFlight::default(),
             state: State::Idle,
             socket: None,
             closing: None,
@@ -583,6 +591,13 @@ impl<P: Payload> Machine<P> {
         }
     }
 
+    /// Replaces the (empty) ledger with one keeping `window` bytes beyond `bufferedAmount`,
+    /// so tests can put the boundary among a few small messages.
+    #[cfg(test)]
+    pub(crate) fn set_resend_window(&mut self, window: u64) {
+        self.in_flight = InFlight::with_window(window);
+    }
+
     /// Where the client is now.
     pub fn state(&self) -> State {
         self.state
@@ -707,9 +722,12 @@ impl<P: Payload> Machine<P> {
         self.socket = None;
         self.cancel_socket_timers(out);
         self.protocol = String::new();
+        // The client did not close this socket: the server did, or the connection broke.
+        // The browser may then have dropped more than `bufferedAmount` says (Chromium drops
+        // what its network process holds), so the window beyond it is queued again too.
         // Sent earlier than anything queued while this socket was opening, so they go
         // first. The ledger is empty if the socket never opened.
-        let unsent = self.in_flight.unsent(unsent_bytes);
+        let unsent = self.in_flight.possibly_unsent(unsent_bytes);
         self.queue.push_front_batch(unsent);
         if reconnect {
             out.push(Action::Emit(Event::Closed(event)));
@@ -792,7 +810,10 @@ impl<P: Payload> Machine<P> {
         self.protocol = String::new();
         match requeue {
             Some(buffered_amount) => {
-                let unsent = self.in_flight.unsent(buffered_amount);
+                // Judged dead: what the browser took off `bufferedAmount` may not have got
+                // out either, so the window beyond it is queued again, as after a close the
+                // client did not start.
+                let unsent = self.in_flight.possibly_unsent(buffered_amount);
                 self.queue.push_front_batch(unsent);
             }
             None => self.in_flight.clear(),

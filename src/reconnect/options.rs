@@ -168,6 +168,21 @@ impl ReconnectOptions {
         self
     }
 
+    /// How many bytes of sent messages, beyond those the browser still counts in
+    /// `bufferedAmount`, are sent again after a connection ends without the client closing
+    /// it (server close, break, heartbeat timeout). Chromium drops up to a few hundred KiB it
+    /// has already taken off `bufferedAmount` in that case (measured: at most 456 KiB on a
+    /// clean close, 643 KiB on a TCP cut), so with the default the server may see up to
+    /// about 1 MiB twice, but misses nothing the browser held. 0: only what
+    /// `bufferedAmount` counts is sent again (no duplicates; Chromium may lose the rest,
+    /// unreported). The client keeps this much of what it sent. Default:
+    /// [`RESEND_WINDOW`](crate::RESEND_WINDOW), 1 MiB.
+    #[must_use]
+    pub fn resend_window(mut self, bytes: u64) -> Self {
+        self.machine.resend_window = bytes;
+        self
+    }
+
     /// At most how many messages from the server wait in the event stream unread. Past
     /// that, the oldest unread message is let go and an
     /// [`Event::Lagged`](crate::Event::Lagged) in its place says how many went there, so a

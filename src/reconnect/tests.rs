@@ -2,7 +2,9 @@
 //! connecting and opening; sending while open, down and closed; the open hook; backoff after
 //! failures and its reset once stable; giving up by policy and by retry limit; stale socket
 //! events; connect and heartbeat timeouts; `reconnect()`; `close()` from every state;
-//! offline, online and visible; re-queueing what a dead connection never sent.
+//! offline, online and visible; re-queueing what a dead connection may not have sent (what
+//! `bufferedAmount` covers and the window before it), and reporting exactly what a connection
+//! closed by `close()` never sent.
 
 use super::*;
 use crate::{Backoff, CloseEvent, Error, Jitter, Message, Overflow, QueueLimits};
@@ -51,6 +53,14 @@ impl Client {
             machine: Machine::new(config, 1).expect("valid test configuration"),
             out: Vec::new(),
         }
+    }
+
+    /// A client whose ledger keeps `window` bytes beyond `bufferedAmount` instead of
+    /// [`RESEND_WINDOW`], so a few small messages can straddle the boundary.
+    fn with_window(config: MachineConfig, window: u64) -> Self {
+        let mut client = Client::new(config);
+        client.machine.set_resend_window(window);
+        client
     }
 
     fn step(&mut self, input: Input) -> Vec<Action> {
@@ -290,7 +300,7 @@ fn sending_on_the_hot_path_reuses_the_output_buffer() {
         client.machine.observe_buffered(id, 0);
     }
     assert_eq!(out.capacity(), capacity);
-    assert!(client.machine.in_flight().is_empty());
+    assert!(client.machine.in_flight().is_trimmed());
 }
 
 #[test]
@@ -602,15 +612,18 @@ fn heartbeat_pings_after_the_interval_and_any_message_answers() {
 #[test]
 fn a_heartbeat_timeout_replaces_the_connection_and_requeues_what_it_held() {
     let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
-    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let mut client = Client::with_window(config().heartbeat(Some(heartbeat)), 2);
     let id = client.connected();
-    for s in ["aaaa", "bb", "cccccc"] {
+    for s in ["a", "aaaa", "bb", "cccccc"] {
         let actions = client.send(text(s)).expect("open");
         client.transmit_all(&actions);
     }
     client.fire(Timer::Heartbeat);
     client.machine.record_other(id, 4); // the ping, after "cccccc"
-                                        // 11 bytes still buffered: the 4-byte ping, "cccccc", and 1 byte of "bb".
+
+    // 11 bytes still buffered (the 4-byte ping, "cccccc", and 1 byte of "bb") and a window
+    // of 2 before them, which reaches 1 byte into "aaaa": the connection is judged dead, so
+    // what the browser took off bufferedAmount may not have got out either.
     let actions = client.step(Input::TimerFired {
         timer: Timer::PongTimeout,
         buffered_amount: 11,
@@ -630,38 +643,123 @@ fn a_heartbeat_timeout_replaces_the_connection_and_requeues_what_it_held() {
     assert!(actions.contains(&Action::CancelTimer(Timer::Stable)));
     assert_eq!(
         client.machine.queue().iter().cloned().collect::<Vec<_>>(),
-        [text("bb"), text("cccccc")]
+        [text("aaaa"), text("bb"), text("cccccc")]
     );
-    let id = connect_id(&client.fire(Timer::Backoff)).expect("reconnects");
-    assert_eq!(transmitted(&client.open(id)), [text("bb"), text("cccccc")]);
-}
-
-#[test]
-fn an_abrupt_drop_requeues_exactly_the_unsent_messages_ahead_of_newer_ones() {
-    let mut client = Client::new(config());
-    let id = client.connected();
-    for s in ["héllo", "wörld", "日本"] {
-        let actions = client.send(text(s)).expect("open");
-        client.transmit_all(&actions);
-    }
-    // 6 + 6 + 6 bytes written; 7 still buffered: all of "日本" and 1 byte of "wörld".
-    client.lose(id, 7);
-    client.send(text("while down")).expect("queued");
     let id = connect_id(&client.fire(Timer::Backoff)).expect("reconnects");
     assert_eq!(
         transmitted(&client.open(id)),
-        [text("wörld"), text("日本"), text("while down")]
+        [text("aaaa"), text("bb"), text("cccccc")]
     );
 }
 
 #[test]
-fn a_close_with_nothing_buffered_requeues_nothing() {
-    let mut client = Client::new(config());
+fn an_abrupt_drop_requeues_the_unsent_messages_and_the_window_before_them_ahead_of_newer_ones() {
+    // 6 + 6 + 6 bytes written; 7 still buffered: all of "日本" and 1 byte of "wörld". With no
+    // window, exactly those; with a window of 6 bytes, 13 bytes reach 1 byte into "héllo".
+    for (window, requeued) in [
+        (0, vec![text("wörld"), text("日本")]),
+        (5, vec![text("wörld"), text("日本")]),
+        (6, vec![text("héllo"), text("wörld"), text("日本")]),
+    ] {
+        let mut client = Client::with_window(config(), window);
+        let id = client.connected();
+        for s in ["héllo", "wörld", "日本"] {
+            let actions = client.send(text(s)).expect("open");
+            client.transmit_all(&actions);
+        }
+        client.lose(id, 7);
+        client.send(text("while down")).expect("queued");
+        let id = connect_id(&client.fire(Timer::Backoff)).expect("reconnects");
+        let mut expected = requeued;
+        expected.push(text("while down"));
+        assert_eq!(transmitted(&client.open(id)), expected, "window {window}");
+    }
+}
+
+#[test]
+fn a_close_with_nothing_buffered_requeues_only_the_window() {
+    let mut client = Client::with_window(config(), 0);
     let id = client.connected();
     let actions = client.send(text("delivered")).expect("open");
     client.transmit_all(&actions);
     client.lose(id, 0);
     assert!(client.machine.queue().is_empty());
+
+    // With the default window, the browser may have dropped it after taking it off
+    // bufferedAmount (Chromium does, when the server closes): it is sent again.
+    let mut client = Client::new(config());
+    let id = client.connected();
+    let actions = client.send(text("maybe delivered")).expect("open");
+    client.transmit_all(&actions);
+    client.step(Input::SocketClosed {
+        id,
+        event: closed_with(1001),
+        reconnect: true,
+        unsent_bytes: 0,
+    });
+    assert_eq!(
+        client.machine.queue().iter().cloned().collect::<Vec<_>>(),
+        [text("maybe delivered")]
+    );
+}
+
+#[test]
+fn a_server_close_requeues_the_default_window_of_one_mebibyte_beyond_buffered_amount() {
+    let mut client = Client::new(
+        config().queue(
+            QueueLimits::default()
+                .max_messages(10_000)
+                .max_bytes(16 << 20),
+        ),
+    );
+    let id = client.connected();
+    let kib = "x".repeat(1024);
+    for i in 0..5_000u32 {
+        let actions = client.send(text(&format!("{i:04}{kib}"))).expect("open");
+        client.transmit_all(&actions);
+        if i % 256 == 0 {
+            // As the driver does: a reading now and then, here of 1 MiB still buffered.
+            client.machine.observe_buffered(id, 1 << 20);
+        }
+    }
+    let kept = client.machine.in_flight().bytes();
+    assert!(
+        kept <= (1 << 20) + RESEND_WINDOW + 257 * 1028,
+        "the ledger keeps {kept} bytes"
+    );
+    // 1 MiB buffered at the close and 1 MiB beyond: the newest 2 MiB, covered by 2,041
+    // messages of 1,028 bytes (the oldest of them only partly).
+    client.step(Input::SocketClosed {
+        id,
+        event: closed_with(1012),
+        reconnect: true,
+        unsent_bytes: 1 << 20,
+    });
+    let queued: Vec<Message> = client.machine.queue().iter().cloned().collect();
+    assert_eq!(queued.len(), 2_041);
+    assert_eq!(
+        queued.first().and_then(Message::as_text).map(|t| &t[..4]),
+        Some("2959")
+    );
+    assert_eq!(
+        queued.last().and_then(Message::as_text).map(|t| &t[..4]),
+        Some("4999")
+    );
+}
+
+#[test]
+fn a_close_the_client_started_reports_only_what_was_buffered() {
+    // close(): the browser sends what it took off bufferedAmount before its close frame,
+    // so the window does not apply: nothing that was sent is reported unsent.
+    let mut client = Client::new(config());
+    let id = client.connected();
+    for s in ["sent", "stuck"] {
+        let actions = client.send(text(s)).expect("open");
+        client.transmit_all(&actions);
+    }
+    client.close();
+    let actions = client.lose(id, 0);
+    assert_eq!(events(&actions), [Event::Closed(abnormal())]);
 }
 
 #[test]
@@ -949,7 +1047,7 @@ fn drop_oldest_reports_the_dropped_messages_as_an_event() {
 #[test]
 fn pings_written_between_messages_are_not_requeued() {
     let heartbeat = Heartbeat::new(ms(1000), ms(1000));
-    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let mut client = Client::with_window(config().heartbeat(Some(heartbeat)), 0);
     let id = client.connected();
     let actions = client.send(text("aaaa")).expect("open");
     client.transmit_all(&actions);

@@ -27,6 +27,9 @@
 //     /protocol?choose=P                      pick P if offered, then echo
 //     /slow?rate=BYTES_PER_SEC (16 MiB)       read slowly; "stats" -> counts
 //     /count                                  fast sink; "stats" -> counts
+//     /tally?key=K                            fast sink; notes each message's id (its
+//                                             leading decimal digits) under K, across
+//                                             connections, for /control/tally
 //     /flood?count=N (1000)&size=S (1024)&binary=0|1 (0)  "go" -> N messages, "done"
 //     /ping                                   "ping" -> "pong", echo the rest
 //     /ping-silent                            echo all but "ping"
@@ -35,6 +38,9 @@
 //   HTTP control routes (GET, CORS open)
 //     /control/restart?down=MS (0)   /control/drop-all
 //     /control/close-all?code=C&reason=R   /control/stats   /control/reset-stats
+//     /control/tally?key=K           what /tally received under K: messages, distinct ids,
+//                                    the ids as sorted [first, last] ranges, and messages
+//                                    without an id
 //     (/control/stats also says since when the server listens: listeningSince, epoch ms)
 //
 // Each route's behaviour is described in more detail where it is defined.
@@ -301,6 +307,22 @@ const ROUTES = {
     open: countingSink,
   },
 
+  // Where every message goes, across reconnections: a fast sink that notes the id each
+  // message starts with (its leading ASCII digits) under `key`, so a test can ask which
+  // messages arrived at least once (/control/tally), whatever connection carried them.
+  '/tally': {
+    params: { key: tallyKey },
+    open(ws, { key }) {
+      const tally = tallyFor(key);
+      ws.on('message', (data) => {
+        tally.messages += 1;
+        const id = leadingNumber(data);
+        if (id === null) tally.withoutId += 1;
+        else tally.ids.add(id);
+      });
+    },
+  },
+
   // For receive benchmarks: each "go" sends `count` messages of `size` bytes
   // then the text "done". A "go" during a flood is ignored.
   '/flood': {
@@ -384,6 +406,47 @@ const ROUTES = {
 };
 
 let tickCount = 0;
+
+// /tally's records, by key. They outlive /control/restart, as a test's count must.
+const tallies = new Map();
+
+// Keys are short, so a test can pick a random one per run.
+function tallyKey(raw) {
+  if (raw === null || !/^[0-9A-Za-z_-]{1,64}$/.test(raw)) throw 'expected 1..64 of [0-9A-Za-z_-]';
+  return raw;
+}
+
+function tallyFor(key) {
+  let tally = tallies.get(key);
+  if (!tally) {
+    tally = { messages: 0, withoutId: 0, ids: new Set() };
+    tallies.set(key, tally);
+  }
+  return tally;
+}
+
+// The decimal number a message starts with (at most 15 digits), or null.
+function leadingNumber(data) {
+  let value = 0;
+  let digits = 0;
+  while (digits < data.length && digits < 15 && data[digits] >= 0x30 && data[digits] <= 0x39) {
+    value = value * 10 + (data[digits] - 0x30);
+    digits += 1;
+  }
+  return digits === 0 ? null : value;
+}
+
+// Sorted ids as [first, last] ranges of consecutive numbers: compact for a test to read.
+function idRanges(ids) {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const ranges = [];
+  for (const id of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last && id === last[1] + 1) last[1] = id;
+    else ranges.push([id, id]);
+  }
+  return ranges;
+}
 
 // The /chat room: who is in it, and what was said last (Buffers of UTF-8 text).
 // It outlives /control/restart, as a real room would outlive a reconnect.
@@ -568,6 +631,23 @@ const CONTROL = {
       const dropped = openWebSockets();
       for (const ws of dropped) ws.terminate();
       reply(200, String(dropped.length));
+    },
+  },
+
+  '/control/tally': {
+    params: { key: tallyKey },
+    run({ key }, reply) {
+      const tally = tallyFor(key);
+      reply(
+        200,
+        JSON.stringify({
+          messages: tally.messages,
+          distinct: tally.ids.size,
+          withoutId: tally.withoutId,
+          ranges: idRanges(tally.ids),
+        }),
+        'application/json',
+      );
     },
   },
 

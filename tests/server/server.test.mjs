@@ -252,6 +252,37 @@ test('count route counts without echoing', async (t) => {
   await server.stop();
 });
 
+test('tally notes message ids across connections; control/tally reports them as ranges', async (t) => {
+  const server = await startServer(t);
+  const first = await connect(`${server.url}/tally?key=run-1`);
+  for (const id of [0, 1, 2, 5]) first.send(`${id} payload`);
+  first.send(Buffer.from('7'));
+  first.send('no id');
+  const firstClosed = closed(first);
+  first.close();
+  await firstClosed;
+  // Another connection, duplicates included, and another key that must stay apart.
+  const second = await connect(`${server.url}/tally?key=run-1`);
+  for (const id of [2, 3, 6, 123456789012]) second.send(`${id}x`);
+  const other = await connect(`${server.url}/tally?key=other`);
+  other.send('4');
+  // Sent after the others on the same connections, so the counts above are in.
+  await sleep(100);
+  const tally = JSON.parse((await server.control('/control/tally?key=run-1')).text);
+  assert.deepEqual(tally, {
+    messages: 10,
+    distinct: 8,
+    withoutId: 1,
+    ranges: [[0, 3], [5, 7], [123456789012, 123456789012]],
+  });
+  assert.equal(JSON.parse((await server.control('/control/tally?key=other')).text).distinct, 1);
+  assert.equal((await server.control('/control/tally?key=no%20spaces')).status, 400);
+  assert.equal((await server.control('/control/tally')).status, 400);
+  second.close();
+  other.close();
+  await server.stop();
+});
+
 test('flood sends N messages of S bytes then "done", on every "go"', async (t) => {
   const server = await startServer(t);
   for (const binary of [1, 0]) {
