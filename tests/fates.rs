@@ -16,12 +16,11 @@
 //!   entries, and no more (the benchmark's "held" figure).
 #![cfg(target_arch = "wasm32")]
 
-#[allow(unused_imports)] // the heap counters it exports are for the leak tests
 mod common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};
-use resocket::reconnect::RESEND_WINDOW;
+use resocket::RESEND_WINDOW;
 use resocket::{Backoff, Error, Event, Message, ReconnectOptions, Reconnecting, State};
 use std::cell::Cell;
 use std::collections::HashSet;
