@@ -1,7 +1,7 @@
 //! A fleet of 100,000 reconnecting clients whose server goes away for 30 seconds, simulated
 //! in virtual time with the very state machine and backoff the browser client runs.
 //!
-//! Run with `cargo run --release --example fleet`.
+//! Run with `cargo run --release --features unstable-machine --example fleet`.
 //!
 //! The model: every client connects at start-up, stays connected long enough for its
 //! backoff to be reset, then loses its connection when the server stops (all within 5 ms of
@@ -17,7 +17,10 @@
 //! The rows compare the default backoff with decorrelated jitter, with a shorter maximum
 //! delay (the trade-off between a gentle return and a quick one), and with the same
 //! exponential schedule without jitter, which brings the whole fleet back in the same
-//! instant.
+//! instant. The last rows show what a server gains by shedding the first wave after its
+//! return (clients on the quick schedule, maximum delay 10 s): every connection that opens
+//! in its first 5 seconds is closed at once, with 1013 (Try Again Later) and
+//! `retry-after=20`, or, for comparison, with 1011 and no delay asked.
 
 use resocket::reconnect::{Action, Event, Input, Machine, MachineConfig, Timer};
 use resocket::{default_should_reconnect, Backoff, CloseEvent, Jitter};
@@ -48,6 +51,8 @@ const OUTAGE_END: u64 = OUTAGE_START + 30_000_000;
 const WINDOW: u64 = 100_000;
 /// Enough for the slowest schedule to bring everyone back.
 const HORIZON: u64 = OUTAGE_END + 120_000_000;
+/// How long after its return a shedding server closes every connection that opens.
+const SHED_FOR: u64 = 5_000_000;
 
 /// What an entry of the event queue means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,10 +115,12 @@ struct Simulation {
     attempts: usize,
     attempt_times_after_return: Vec<u64>,
     reconnect_times: Vec<u64>,
+    /// The close a shedding server answers its first wave with, if it sheds.
+    shed_with: Option<CloseEvent>,
 }
 
 impl Simulation {
-    fn new(backoff: Backoff) -> Self {
+    fn new(backoff: Backoff, shed_with: Option<CloseEvent>) -> Self {
         let config = MachineConfig::default().backoff(backoff);
         let clients = (0..CLIENTS as u64)
             .map(|index| Client {
@@ -135,11 +142,18 @@ impl Simulation {
             attempts: 0,
             attempt_times_after_return: Vec::new(),
             reconnect_times: Vec::new(),
+            shed_with,
         }
     }
 
     fn server_up(&self, at: u64) -> bool {
         !(OUTAGE_START..OUTAGE_END).contains(&at)
+    }
+
+    /// The close the server answers a connection opening at `at` with, while it sheds.
+    fn shedding(&self, at: u64) -> Option<CloseEvent> {
+        let first_wave = (OUTAGE_END..OUTAGE_END + SHED_FOR).contains(&at);
+        self.shed_with.clone().filter(|_| first_wave)
     }
 
     fn schedule(&mut self, at: u64, client: u32, kind: Kind, tag: u64) {
@@ -186,7 +200,9 @@ impl Simulation {
                 Action::CancelTimer(timer) => {
                     self.clients[client as usize].generation[timer_index(timer)] += 1;
                 }
-                Action::Emit(Event::Open { .. }) if self.now >= OUTAGE_END => {
+                Action::Emit(Event::Open { .. })
+                    if self.now >= OUTAGE_END && self.shedding(self.now).is_none() =>
+                {
                     self.reconnect_times.push(self.now);
                 }
                 _ => {}
@@ -200,7 +216,11 @@ impl Simulation {
             reason: String::new(),
             was_clean: false,
         };
-        let reconnect = default_should_reconnect(&event);
+        self.closed_with(client, id, event, out);
+    }
+
+    fn closed_with(&mut self, client: u32, id: u64, event: CloseEvent, out: &mut Vec<Action>) {
+        let reconnect = default_should_reconnect(&event).into();
         self.clients[client as usize].socket = None;
         self.feed(
             client,
@@ -245,6 +265,9 @@ impl Simulation {
                             protocol: String::new(),
                         };
                         self.feed(client, input, &mut out);
+                        if let Some(event) = self.shedding(at) {
+                            self.closed_with(client, tag, event, &mut out);
+                        }
                     } else {
                         self.closed(client, tag, &mut out);
                     }
@@ -306,6 +329,32 @@ fn main() {
         ),
         ("no jitter (baseline)", default.clone().jitter(Jitter::None)),
     ];
+    let quick = default
+        .clone()
+        .max_delay(std::time::Duration::from_secs(10));
+    let shed = |code: u16, reason: &str| CloseEvent {
+        code,
+        reason: reason.to_owned(),
+        was_clean: true,
+    };
+    let shedding = [
+        (
+            "max 10 s; server sheds its first 5 s with 1013 retry-after=20",
+            shed(1013, "retry-after=20"),
+        ),
+        (
+            "max 10 s; server sheds its first 5 s with 1011 (no delay asked)",
+            shed(1011, ""),
+        ),
+    ];
+    let rows = strategies
+        .into_iter()
+        .map(|(name, backoff)| (name, backoff, None))
+        .chain(
+            shedding
+                .into_iter()
+                .map(|(name, close)| (name, quick.clone(), Some(close))),
+        );
     println!(
         "{CLIENTS} clients; server down from t=0 for 30 s; backoff min {:?}, max {:?}, factor {}",
         default.min_delay, default.max_delay, default.factor
@@ -315,8 +364,8 @@ fn main() {
         "| backoff | peak attempts in any 100 ms after return | 99% reconnected after | all reconnected after | attempts after return | attempts since the outage began |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for (name, backoff) in strategies {
-        let outcome = Simulation::new(backoff).run();
+    for (name, backoff, shed_with) in rows {
+        let outcome = Simulation::new(backoff, shed_with).run();
         println!(
             "| {name} | {} | {} | {} | {} | {} |",
             outcome.peak_after_return,

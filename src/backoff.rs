@@ -260,6 +260,14 @@ impl BackoffSchedule {
         Some(Duration::from_nanos(delay as u64))
     }
 
+    /// A delay drawn uniformly from `[0, window)`, from this schedule's random source: how a
+    /// fleet spreads retries over a window rather than arriving at once.
+    pub fn draw_below(&mut self, window: Duration) -> Duration {
+        let drawn = self.uniform(0.0, nanos(window));
+        // The cast saturates; `drawn` is below `window`, which fits.
+        Duration::from_nanos(drawn as u64)
+    }
+
     /// Starts the schedule again from its first retry, as after a stable connection.
     pub fn reset(&mut self) {
         self.attempt = 0;

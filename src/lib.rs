@@ -163,8 +163,9 @@ mod reconnect;
 pub use backoff::{Backoff, Jitter, MAX_TIMER_DELAY};
 pub use queue::{Overflow, QueueLimits};
 pub use reconnect::{
-    default_should_reconnect, Event, GiveUpReason, Handle as ReconnectingHandle, Heartbeat,
-    ReconnectOptions, Reconnecting, State, CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE, RESEND_WINDOW,
+    default_should_reconnect, server_requested_delay, Event, GiveUpReason,
+    Handle as ReconnectingHandle, Heartbeat, ReconnectOptions, Reconnecting, Retry, State,
+    CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE, RESEND_WINDOW,
 };
 
 /// The pure parts under the state machine, for simulations. Unstable: behind the

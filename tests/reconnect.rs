@@ -13,7 +13,9 @@
 //! - `close()` while connecting, while waiting out a delay and while open ends everything;
 //! - offline/online events pause and resume attempts;
 //! - messages still in `bufferedAmount` at an abrupt drop are sent again, in order;
-//! - 1,000 reconnect cycles grow neither memory nor listeners.
+//! - 1,000 reconnect cycles grow neither memory nor listeners;
+//! - a server's "not yet": 1013 with and without `retry-after`, `retry-after` with another
+//!   code, 1012 within the minimum delay, and a delay asked for by the predicate.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -27,6 +29,7 @@ use resocket::{
 };
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -449,4 +452,56 @@ async fn a_thousand_reconnect_cycles_leak_nothing() {
     );
     assert_eq!(resocket::live_listeners(), live_before);
     assert_eq!(browser_listener_count(), listeners_before);
+}
+
+/// The delay of the first `Reconnecting` event after the server closed with `route`'s close.
+async fn first_retry_delay(options: ReconnectOptions) -> Duration {
+    let mut client = start(options);
+    until_open(&mut client, 10).await;
+    let delay = until(&mut client, 10, "a retry", |event| match event {
+        Event::Reconnecting { delay, .. } => Some(*delay),
+        _ => None,
+    })
+    .await;
+    client.close(1000, "").expect("close");
+    delay
+}
+
+#[wasm_bindgen_test]
+async fn try_again_later_with_a_retry_after_waits_that_long_plus_jitter() {
+    let options = options("/close?code=1013&reason=retry-after%3D1&delay=50");
+    let delay = first_retry_delay(options).await;
+    // 1 s asked, plus the backoff's delay (50..200 ms here) as jitter.
+    assert!((ms(1050)..=ms(1200)).contains(&delay), "waited {delay:?}");
+}
+
+#[wasm_bindgen_test]
+async fn try_again_later_without_a_delay_waits_at_least_the_maximum_delay() {
+    let delay = first_retry_delay(options("/close?code=1013&delay=50")).await;
+    assert!((ms(250)..=ms(400)).contains(&delay), "waited {delay:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_retry_after_in_any_retried_close_is_honoured() {
+    let delay = first_retry_delay(options(
+        "/close?code=4001&reason=busy%3B%20retry-after%3D0.5&delay=50",
+    ))
+    .await;
+    assert!((ms(550)..=ms(700)).contains(&delay), "waited {delay:?}");
+}
+
+#[wasm_bindgen_test]
+async fn service_restart_reconnects_within_the_minimum_delay() {
+    let options = options("/close?code=1012&delay=50")
+        .backoff(quick_backoff().min_delay(ms(400)).max_delay(ms(4000)));
+    let delay = first_retry_delay(options).await;
+    assert!(delay < ms(400), "waited {delay:?}");
+}
+
+#[wasm_bindgen_test]
+async fn the_predicate_may_ask_for_a_delay() {
+    let options =
+        options("/close?code=4001&delay=50").should_reconnect(|_| resocket::Retry::After(ms(700)));
+    let delay = first_retry_delay(options).await;
+    assert!((ms(750)..=ms(900)).contains(&delay), "waited {delay:?}");
 }

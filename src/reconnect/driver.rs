@@ -11,7 +11,7 @@
 
 use super::options::{ClosePredicate, LocalBoxFuture, PongMatcher, Target, UrlSource};
 use super::timer::PerTimer;
-use super::{Action, Event, Input, Machine, MachineConfig, State, Timer};
+use super::{Action, Event, Input, Machine, MachineConfig, Retry, State, Timer};
 use crate::listener::EventListener;
 use crate::socket::{Connection, Messages, ReadyState, Wire};
 use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error};
@@ -272,7 +272,7 @@ impl<P: Wire + Clone> Core<P> {
                 inner.browser_inputs.push_back(Input::SocketClosed {
                     id,
                     event,
-                    reconnect: true,
+                    reconnect: Retry::Yes,
                     unsent_bytes: 0,
                 });
             }
@@ -302,10 +302,10 @@ impl<P: Wire + Clone> Core<P> {
         }
     }
 
-    fn should_reconnect(&self, event: &CloseEvent) -> bool {
+    fn should_reconnect(&self, event: &CloseEvent) -> Retry {
         match &self.config.should_reconnect {
             Some(predicate) => predicate(event),
-            None => default_should_reconnect(event),
+            None => default_should_reconnect(event).into(),
         }
     }
 
@@ -338,7 +338,7 @@ impl<P: Wire + Clone> Core<P> {
                         reason: format!("URL provider failed: {error}"),
                         was_clean: false,
                     },
-                    reconnect: true,
+                    reconnect: Retry::Yes,
                     unsent_bytes: 0,
                 }),
                 Poll::Pending => self
@@ -450,8 +450,8 @@ impl<P: Wire + Clone> Core<P> {
     }
 
     /// A socket the machine already let go of: whether to retry does not matter any more.
-    fn should_reconnect_closing(&self) -> bool {
-        false
+    fn should_reconnect_closing(&self) -> Retry {
+        Retry::No
     }
 
     /// Polls the current socket. What needs user code to judge (is a message a pong, should a
@@ -806,7 +806,7 @@ fn close_event_of<P: Wire>(live: &Live<P>) -> CloseEvent {
     })
 }
 
-fn closed_input<P: Wire>(live: &Live<P>, reconnect: bool) -> Input {
+fn closed_input<P: Wire>(live: &Live<P>, reconnect: Retry) -> Input {
     Input::SocketClosed {
         id: live.id,
         event: close_event_of(live),

@@ -6,8 +6,9 @@
 #![cfg_attr(not(feature = "unstable-machine"), allow(dead_code))]
 
 use super::in_flight::InFlight;
+use super::policy::{server_requested_delay, Retry, SERVICE_RESTART, TRY_AGAIN_LATER};
 use super::timer::{PerTimer, Timer};
-use crate::backoff::{check_positive_timer, Backoff, BackoffSchedule};
+use crate::backoff::{check_positive_timer, Backoff, BackoffSchedule, MAX_TIMER_DELAY};
 use crate::payload::{Payload, Refusal};
 use crate::queue::{Pushed, QueueLimits, SendQueue};
 use crate::{validate_close, CloseEvent, Error, Message};
@@ -303,9 +304,9 @@ pub enum Input {
         id: u64,
         /// The event, as the browser reported it.
         event: CloseEvent,
-        /// Whether to retry, as decided by the user's predicate, or else by
-        /// [`default_should_reconnect`](super::default_should_reconnect).
-        reconnect: bool,
+        /// Whether to retry, and after how long at least, as decided by the user's predicate,
+        /// or else by [`default_should_reconnect`](super::default_should_reconnect).
+        reconnect: Retry,
         /// The socket's `bufferedAmount` read in the `close` handler: the bytes it never
         /// handed on. The messages they belong to, and those covering the
         /// [`InFlight::window`](super::InFlight::window) of bytes before them (which the
@@ -420,6 +421,9 @@ pub struct Machine<P = Message> {
     pending: PerTimer<bool>,
     /// The negotiated subprotocol, held while the open hook runs.
     protocol: String,
+    /// Whether the delay being waited out is one the server asked for (1013, `retry-after`),
+    /// which `online` and `visible` do not cut short.
+    held_by_server: bool,
 }
 
 impl<P: Payload> Machine<P> {
@@ -444,6 +448,7 @@ impl<P: Payload> Machine<P> {
             online: true,
             pending: PerTimer::default(),
             protocol: String::new(),
+            held_by_server: false,
         })
     }
 
@@ -479,20 +484,25 @@ impl<P: Payload> Machine<P> {
             Input::Reconnect => self.reconnect(out),
             Input::Online => {
                 self.online = true;
-                if let State::Paused { attempt } | State::Waiting { attempt, .. } = self.state {
-                    self.cancel_timer(Timer::Backoff, out);
-                    self.connect(attempt, out);
+                match self.state {
+                    State::Paused { attempt } => self.connect(attempt, out),
+                    State::Waiting { attempt, .. } if !self.held_by_server => {
+                        self.cancel_timer(Timer::Backoff, out);
+                        self.connect(attempt, out);
+                    }
+                    _ => {}
                 }
             }
             Input::Offline => {
                 self.online = false;
-                if let State::Waiting { attempt, .. } = self.state {
+                // A delay the server asked for runs on: its attempt pauses if still offline.
+                if let (State::Waiting { attempt, .. }, false) = (self.state, self.held_by_server) {
                     self.cancel_timer(Timer::Backoff, out);
                     self.state = State::Paused { attempt };
                 }
             }
             Input::Visible => {
-                if let State::Waiting { attempt, .. } = self.state {
+                if let (State::Waiting { attempt, .. }, false) = (self.state, self.held_by_server) {
                     self.cancel_timer(Timer::Backoff, out);
                     self.connect(attempt, out);
                 }
@@ -703,7 +713,7 @@ impl<P: Payload> Machine<P> {
         &mut self,
         id: u64,
         event: CloseEvent,
-        reconnect: bool,
+        reconnect: Retry,
         unsent_bytes: u64,
         out: &mut Vec<Action<P>>,
     ) {
@@ -729,12 +739,10 @@ impl<P: Payload> Machine<P> {
         // first. The ledger is empty if the socket never opened.
         let unsent = self.in_flight.possibly_unsent(unsent_bytes);
         self.queue.push_front_batch(unsent);
-        if reconnect {
-            out.push(Action::Emit(Event::Closed(event)));
-            self.retry(out);
-        } else {
-            out.push(Action::Emit(Event::Closed(event.clone())));
-            self.give_up(GiveUpReason::NotRetryable(event), out);
+        out.push(Action::Emit(Event::Closed(event.clone())));
+        match reconnect {
+            Retry::No => self.give_up(GiveUpReason::NotRetryable(event), out),
+            retry => self.retry_after_close(&event, retry, out),
         }
     }
 
@@ -837,11 +845,49 @@ impl<P: Payload> Machine<P> {
 
     /// As [`retry`](Self::retry), waiting at least `floor`.
     fn retry_no_sooner_than(&mut self, floor: Duration, out: &mut Vec<Action<P>>) {
-        let Some(delay) = self.schedule.next_delay().map(|delay| delay.max(floor)) else {
-            let retries = self.schedule.attempt();
-            self.give_up(GiveUpReason::RetriesExhausted { retries }, out);
+        if let Some(delay) = self.next_delay(out) {
+            self.held_by_server = false;
+            self.wait(delay.max(floor), out);
+        }
+    }
+
+    /// After the other side closed (or the connection broke) and the policy said to retry:
+    /// the delay the server or the predicate asked for comes first, plus the backoff's own
+    /// delay as jitter, so a fleet told "not yet" does not come back all at once.
+    /// - `Retry::After(d)`, else `retry-after=S` in the reason (any code): at least that.
+    /// - 1013 (Try Again Later) without a delay: at least the maximum backoff delay.
+    /// - 1012 (Service Restart) without a delay: spread over the minimum delay's window.
+    fn retry_after_close(&mut self, event: &CloseEvent, retry: Retry, out: &mut Vec<Action<P>>) {
+        let asked = match retry {
+            Retry::After(delay) => Some(delay),
+            _ => server_requested_delay(&event.reason),
+        };
+        let Some(backoff) = self.next_delay(out) else {
             return;
         };
+        let delay = match (asked, event.code) {
+            (Some(floor), _) => floor.saturating_add(backoff),
+            (None, TRY_AGAIN_LATER) => self.config.backoff.max_delay.saturating_add(backoff),
+            (None, SERVICE_RESTART) => self.schedule.draw_below(self.config.backoff.min_delay),
+            (None, _) => backoff,
+        };
+        // The server's "not yet" is not cut short by `online` or the page becoming visible.
+        self.held_by_server = asked.is_some() || event.code == TRY_AGAIN_LATER;
+        self.wait(delay.min(MAX_TIMER_DELAY), out);
+    }
+
+    /// The backoff's next delay, counting the retry; `None` after giving up (retries spent).
+    fn next_delay(&mut self, out: &mut Vec<Action<P>>) -> Option<Duration> {
+        let delay = self.schedule.next_delay();
+        if delay.is_none() {
+            let retries = self.schedule.attempt();
+            self.give_up(GiveUpReason::RetriesExhausted { retries }, out);
+        }
+        delay
+    }
+
+    /// Waits `delay` before the next attempt, or pauses until the browser is online.
+    fn wait(&mut self, delay: Duration, out: &mut Vec<Action<P>>) {
         let attempt = self.schedule.attempt();
         if self.online {
             self.state = State::Waiting { attempt, delay };

@@ -119,7 +119,7 @@ pub use machine::{
     Action, Event, GiveUpReason, Heartbeat, Input, Machine, MachineConfig, State,
     CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE,
 };
-pub use policy::default_should_reconnect;
+pub use policy::{default_should_reconnect, server_requested_delay, Retry};
 pub use timer::Timer;
 
 #[cfg(doc)]

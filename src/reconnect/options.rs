@@ -1,6 +1,6 @@
 //! How a reconnecting client is set up: where to connect, and the callbacks that customise it.
 
-use super::{Heartbeat, MachineConfig};
+use super::{Heartbeat, MachineConfig, Retry};
 use crate::{Backoff, CloseEvent, ConnectOptions, Error, Message, QueueLimits, Writer};
 use std::fmt;
 use std::future::Future;
@@ -22,7 +22,7 @@ pub(crate) type Target = (String, Option<Vec<String>>);
 
 pub(crate) type UrlProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<Target, Error>>>;
 type WriterHook = Rc<dyn Fn(Writer) -> LocalBoxFuture<'static, Result<(), Error>>>;
-pub(crate) type ClosePredicate = Rc<dyn Fn(&CloseEvent) -> bool>;
+pub(crate) type ClosePredicate = Rc<dyn Fn(&CloseEvent) -> Retry>;
 pub(crate) type PongMatcher<P = Message> = Rc<dyn Fn(&P) -> bool>;
 
 /// Where a reconnecting client connects: one URL, or a function called before every attempt.
@@ -221,10 +221,18 @@ impl ReconnectOptions {
     }
 
     /// Decides from the close event whether to reconnect after the server closed (or the
-    /// connection was lost). Default: [`default_should_reconnect`](crate::default_should_reconnect).
+    /// connection was lost): `true`/`false`, or a [`Retry`] (`Retry::After(d)` waits at
+    /// least `d`, plus the backoff's delay as jitter). Default:
+    /// [`default_should_reconnect`](crate::default_should_reconnect), with the delay a
+    /// server asks for in the close (see [`Retry::Yes`]). Called with no borrow of the
+    /// client held, so it may call back into it through a
+    /// [`Handle`](crate::ReconnectingHandle).
     #[must_use]
-    pub fn should_reconnect(mut self, predicate: impl Fn(&CloseEvent) -> bool + 'static) -> Self {
-        self.should_reconnect = Some(Rc::new(predicate));
+    pub fn should_reconnect<R: Into<Retry>>(
+        mut self,
+        predicate: impl Fn(&CloseEvent) -> R + 'static,
+    ) -> Self {
+        self.should_reconnect = Some(Rc::new(move |event| predicate(event).into()));
         self
     }
 

@@ -342,7 +342,7 @@ impl Harness {
                     self.feed(Input::SocketClosed {
                         id: socket.id,
                         event,
-                        reconnect,
+                        reconnect: reconnect.into(),
                         unsent_bytes: socket.buffered(),
                     })?;
                 }
@@ -359,7 +359,7 @@ impl Harness {
                                     reason: String::new(),
                                     was_clean: false,
                                 },
-                                reconnect: true,
+                                reconnect: Retry::Yes,
                                 unsent_bytes: 3,
                             },
                             &mut self.out,
@@ -489,7 +489,7 @@ impl Harness {
                             reason: "bye".into(),
                             was_clean: true,
                         },
-                        reconnect: true,
+                        reconnect: Retry::Yes,
                         unsent_bytes: socket.buffered(),
                     })?;
                 }

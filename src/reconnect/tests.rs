@@ -107,7 +107,7 @@ impl Client {
         self.step(Input::SocketClosed {
             id,
             event: abnormal(),
-            reconnect: true,
+            reconnect: Retry::Yes,
             unsent_bytes,
         })
     }
@@ -437,7 +437,7 @@ fn a_close_the_policy_refuses_gives_up_with_the_event() {
     let actions = client.step(Input::SocketClosed {
         id,
         event: closed_with(1008),
-        reconnect: false,
+        reconnect: Retry::No,
         unsent_bytes: 0,
     });
     assert_eq!(
@@ -694,7 +694,7 @@ fn a_close_with_nothing_buffered_requeues_only_the_window() {
     client.step(Input::SocketClosed {
         id,
         event: closed_with(1001),
-        reconnect: true,
+        reconnect: Retry::Yes,
         unsent_bytes: 0,
     });
     assert_eq!(
@@ -732,7 +732,7 @@ fn a_server_close_requeues_the_default_window_of_one_mebibyte_beyond_buffered_am
     client.step(Input::SocketClosed {
         id,
         event: closed_with(1012),
-        reconnect: true,
+        reconnect: Retry::Yes,
         unsent_bytes: 1 << 20,
     });
     let queued: Vec<Message> = client.machine.queue().iter().cloned().collect();
@@ -907,7 +907,7 @@ fn after_close_the_socket_reports_its_close_and_what_it_never_sent() {
     let actions = client.step(Input::SocketClosed {
         id,
         event: closed_with(1000),
-        reconnect: true,
+        reconnect: Retry::Yes,
         unsent_bytes: 5,
     });
     assert_eq!(
@@ -929,7 +929,7 @@ fn after_giving_up_close_hands_back_the_queue() {
     client.step(Input::SocketClosed {
         id,
         event: closed_with(1008),
-        reconnect: false,
+        reconnect: Retry::No,
         unsent_bytes: 0,
     });
     let (returned, actions) = client.close();
@@ -1062,4 +1062,106 @@ fn pings_written_between_messages_are_not_requeued() {
         client.machine.queue().iter().cloned().collect::<Vec<_>>(),
         [text("bbbb")]
     );
+}
+
+/// The backoff delay the machine chose after `event` closed an open connection, with the
+/// predicate's answer `retry`. Default backoff without jitter: the first delay is 500 ms.
+fn delay_after(client: &mut Client, event: CloseEvent, retry: Retry) -> Duration {
+    let id = client.connected();
+    let actions = client.step(Input::SocketClosed {
+        id,
+        event,
+        reconnect: retry,
+        unsent_bytes: 0,
+    });
+    match started_timers(&actions).as_slice() {
+        [(Timer::Backoff, delay)] => *delay,
+        other => panic!("expected one backoff timer, got {other:?}"),
+    }
+}
+
+fn server_close(code: u16, reason: &str) -> CloseEvent {
+    CloseEvent {
+        code,
+        reason: reason.into(),
+        was_clean: true,
+    }
+}
+
+#[test]
+fn try_again_later_without_a_delay_waits_at_least_the_maximum_delay() {
+    let mut client = Client::new(config());
+    let delay = delay_after(&mut client, server_close(1013, ""), Retry::Yes);
+    // 30 s (max_delay) plus the first backoff delay, 500 ms, as jitter.
+    assert_eq!(delay, ms(30_500));
+}
+
+#[test]
+fn a_retry_after_in_the_reason_is_waited_out_with_any_code() {
+    for code in [1013, 1001, 1011, 4000] {
+        let mut client = Client::new(config());
+        let delay = delay_after(
+            &mut client,
+            server_close(code, "busy; retry-after=20"),
+            Retry::Yes,
+        );
+        assert_eq!(delay, ms(20_500), "code {code}");
+    }
+}
+
+#[test]
+fn the_predicate_may_ask_for_a_delay_and_it_wins_over_the_reason() {
+    let mut client = Client::new(config());
+    let event = server_close(1013, "retry-after=20");
+    let delay = delay_after(&mut client, event, Retry::After(ms(3000)));
+    assert_eq!(delay, ms(3500));
+}
+
+#[test]
+fn service_restart_spreads_the_retry_over_the_minimum_delay_window() {
+    let mut delays = Vec::new();
+    for seed in 0..200 {
+        let mut client = Client {
+            machine: Machine::new(config(), seed).expect("valid"),
+            out: Vec::new(),
+        };
+        delays.push(delay_after(&mut client, server_close(1012, ""), Retry::Yes));
+    }
+    assert!(delays.iter().all(|delay| *delay < ms(500)), "{delays:?}");
+    let early = delays.iter().filter(|delay| **delay < ms(250)).count();
+    assert!(
+        (60..140).contains(&early),
+        "not spread: {early} of 200 in the first half"
+    );
+}
+
+#[test]
+fn a_delay_the_server_asked_for_is_not_cut_short_by_online_or_visible() {
+    let mut client = Client::new(config());
+    delay_after(&mut client, server_close(1013, "retry-after=5"), Retry::Yes);
+    for input in [Input::Visible, Input::Offline, Input::Online] {
+        let actions = client.step(input);
+        assert!(connects(&actions).is_empty(), "cut short");
+    }
+    assert!(matches!(client.machine.state(), State::Waiting { .. }));
+    // An ordinary delay still is.
+    let mut client = Client::new(config());
+    delay_after(&mut client, abnormal(), Retry::Yes);
+    assert_eq!(connects(&client.step(Input::Visible)).len(), 1);
+}
+
+#[test]
+fn a_predicates_no_gives_up_whatever_the_reason_asks() {
+    let mut client = Client::new(config());
+    let id = client.connected();
+    let actions = client.step(Input::SocketClosed {
+        id,
+        event: server_close(1013, "retry-after=1"),
+        reconnect: Retry::No,
+        unsent_bytes: 0,
+    });
+    assert!(matches!(
+        events(&actions).last(),
+        Some(Event::GaveUp { .. })
+    ));
 }
