@@ -153,8 +153,8 @@ pub use socket::{
 // The reconnecting client: its pure core (backoff, queue, reconnect::Machine) and its driver.
 mod backoff;
 mod queue;
-/// The reconnecting client's pure state machine, for simulations such as
-/// `examples/fleet.rs`. Unstable: behind the `unstable-machine` feature, outside semver.
+// The pure state machine is public for simulations such as examples/fleet.rs, behind the
+// unstable-machine feature and outside semver.
 #[cfg(feature = "unstable-machine")]
 pub mod reconnect;
 #[cfg(not(feature = "unstable-machine"))]

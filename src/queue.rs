@@ -19,7 +19,7 @@ pub enum Overflow {
     #[default]
     RejectNew,
     /// Accept the new message and drop the oldest queued ones until it fits; the dropped
-    /// messages are reported ([`Pushed::DroppedOldest`]). For feeds where only recent
+    /// messages are reported (`Event::Dropped`). For feeds where only recent
     /// messages matter, such as positions or presence.
     DropOldest,
 }

@@ -155,7 +155,8 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// As [`Machine::send`](super::Machine::send): the message is handed back in the error;
+    /// As for the `Sink`: the message is handed back in the error ([`Error::QueueFull`],
+    /// [`Error::MessageTooLarge`]);
     /// [`Error::ClosedForGood`] also once the client has been dropped.
     pub fn send(&self, message: Message) -> Result<(), Error> {
         match self.core.upgrade() {

@@ -18,7 +18,7 @@ struct Entry<P> {
 }
 
 /// How many bytes beyond `bufferedAmount` a browser may still hold, or have dropped, when a
-/// connection ends without the client closing it: the default [`InFlight::window`], 1 MiB.
+/// connection ends without the client closing it: the default window, 1 MiB.
 ///
 /// Measured with `node bench/close-loss.mjs` (1 KiB messages streamed at full speed while the
 /// server closes cleanly with 1001 or 1012 at a random moment 30 to 400 ms after the open, or

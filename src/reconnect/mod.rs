@@ -2,6 +2,9 @@
 //! that owns the backoff schedule, the send queue and the in-flight ledger, and a driver
 //! that owns everything JavaScript (sockets, timers, listeners) and does what it is told.
 //!
+//! Public only with the `unstable-machine` feature, for simulations such as
+//! `examples/fleet.rs`: not covered by semver.
+//!
 //! The machine never sees a clock or a socket. Inputs tell it what happened; it appends
 //! [`Action`]s to a buffer the driver supplies and executes. That makes every decision
 //! testable natively, and lets `examples/fleet.rs` run 100,000 clients in simulated time.
@@ -107,19 +110,26 @@
 //!   window beyond `bufferedAmount`; each connection delivers in send order, and the first
 //!   arrival of every message is in send order.
 
+mod action;
+mod config;
+mod event;
 mod in_flight;
+mod input;
 mod machine;
 mod policy;
+mod state;
 mod timer;
 
+pub use action::Action;
+pub use config::{Heartbeat, MachineConfig};
+pub use event::Event;
 #[cfg(feature = "unstable-machine")]
 pub use in_flight::InFlight;
 pub use in_flight::RESEND_WINDOW;
-pub use machine::{
-    Action, Event, GiveUpReason, Heartbeat, Input, Machine, MachineConfig, State,
-    CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE,
-};
+pub use input::Input;
+pub use machine::{Machine, CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE};
 pub use policy::{default_should_reconnect, server_requested_delay, Retry};
+pub use state::{GiveUpReason, State};
 pub use timer::Timer;
 
 #[cfg(doc)]
