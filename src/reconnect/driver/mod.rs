@@ -9,6 +9,10 @@
 //! It is generic over the payload: the Rust client carries [`Message`](crate::Message)s, the
 //! JavaScript class carries JS values that are never copied into wasm memory.
 
+mod ledger;
+mod page;
+mod unread;
+
 use super::options::{ClosePredicate, LocalBoxFuture, PongMatcher, Target, UrlSource};
 use super::timer::PerTimer;
 use super::{Action, Event, Input, Machine, MachineConfig, Retry, State, Timer};
@@ -16,6 +20,8 @@ use crate::listener::EventListener;
 use crate::socket::{Connection, Messages, ReadyState, Wire};
 use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error};
 use gloo_timers::future::TimeoutFuture;
+use ledger::{trim_idle_ledger, LEDGER_CHECK_EVERY, LEDGER_IDLE_TRIM_MS};
+use page::{browser_listeners, navigator_on_line, random_seed};
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -24,7 +30,6 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use wasm_bindgen::{JsCast, JsValue};
 
 /// The hook run after each open, given the new connection.
 pub(crate) type OpenHook<P> =
@@ -91,15 +96,6 @@ struct Live<P> {
     /// Messages sent since `bufferedAmount` was last read to trim the ledger.
     sent_since_reading: u32,
 }
-
-/// How many sends may pass between two readings of `bufferedAmount` for the in-flight ledger.
-/// At 256, the ledger holds at most 256 messages more than the browser still buffers, and the
-/// reading (one call into JavaScript) costs nothing measurable per message.
-const LEDGER_CHECK_EVERY: u32 = 256;
-
-/// Once sends stop, the ledger is trimmed against `bufferedAmount` at this interval (ms) until
-/// it is empty, so what a burst left in it is let go soon after the browser has sent it.
-const LEDGER_IDLE_TRIM_MS: u32 = 1000;
 
 /// An open hook in progress: its socket, the bytes sent on it before the hook, the hook.
 type RunningHook = (u64, u64, LocalBoxFuture<'static, Result<(), Error>>);
@@ -822,38 +818,6 @@ fn unsent_bytes<P: Wire>(live: &Live<P>) -> u64 {
 }
 
 impl<P: Wire> Inner<P> {
-    fn emit(&mut self, event: Event<P>) {
-        if matches!(event, Event::Message(_)) {
-            if self.unread_messages >= self.max_unread_messages {
-                self.let_oldest_message_go();
-            }
-            self.unread_messages += 1;
-        }
-        self.events.push_back(event);
-        if let Some(waker) = self.events_waker.take() {
-            waker.wake();
-        }
-    }
-
-    /// Makes room for a message when the stream has not been read for too long: the oldest
-    /// unread message goes, and an [`Event::Lagged`] in its place says how many went there.
-    fn let_oldest_message_go(&mut self) {
-        let Some(position) = self
-            .events
-            .iter()
-            .position(|event| matches!(event, Event::Message(_)))
-        else {
-            return;
-        };
-        self.events.remove(position);
-        self.unread_messages = self.unread_messages.saturating_sub(1);
-        let before = position.checked_sub(1).and_then(|p| self.events.get_mut(p));
-        match before {
-            Some(Event::Lagged { missed }) => *missed = missed.saturating_add(1),
-            _ => self.events.insert(position, Event::Lagged { missed: 1 }),
-        }
-    }
-
     /// Drops a user future after the borrow of the client ends; see [`Core::drop_discarded`].
     fn discard<T: 'static>(&mut self, future: T) {
         self.discarded.push(Box::new(future));
@@ -885,24 +849,6 @@ impl<P: Wire> Inner<P> {
     }
 }
 
-/// Trims the in-flight ledger when its timer fires, and re-arms it while entries remain.
-fn trim_idle_ledger<P: Wire + Clone>(inner: &mut Inner<P>, cx: &mut Context<'_>) {
-    while let Some(pending) = inner.ledger_timer.as_mut() {
-        if Pin::new(pending).poll(cx).is_pending() {
-            return;
-        }
-        inner.ledger_timer = None;
-        if let Some(live) = inner.socket.as_ref() {
-            let buffered = u64::from(live.connection.socket().buffered_amount());
-            inner.machine.observe_buffered(live.id, buffered);
-        }
-        // Without a socket the ledger waits for the close that settles it; no timer needed.
-        if inner.socket.is_some() && !inner.machine.in_flight().is_trimmed() {
-            inner.ledger_timer = Some(TimeoutFuture::new(LEDGER_IDLE_TRIM_MS));
-        }
-    }
-}
-
 /// The task that runs the client. It ends when the client is dropped or closed for good.
 struct Driver<P> {
     core: Weak<Core<P>>,
@@ -917,62 +863,6 @@ impl<P: Wire + Clone> Future for Driver<P> {
             None => Poll::Ready(()),
         }
     }
-}
-
-/// Listens for the browser going online or offline and the page becoming visible.
-fn browser_listeners<P: Wire + Clone>(core: &Rc<Core<P>>) -> Result<Vec<EventListener>, JsValue> {
-    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
-    let mut listeners = Vec::with_capacity(3);
-    for (event_type, input) in [("online", Input::Online), ("offline", Input::Offline)] {
-        let weak = Rc::downgrade(core);
-        listeners.push(EventListener::new(
-            &global,
-            event_type,
-            move |_: web_sys::Event| {
-                if let Some(core) = weak.upgrade() {
-                    core.input(input.clone());
-                }
-            },
-        )?);
-    }
-    if let Some(document) = global_property(&global, "document") {
-        let target: web_sys::EventTarget = document.clone().unchecked_into();
-        let weak = Rc::downgrade(core);
-        listeners.push(EventListener::new(
-            &target,
-            "visibilitychange",
-            move |_: web_sys::Event| {
-                let visible = global_property(&document, "visibilityState")
-                    .and_then(|state| state.as_string())
-                    .is_some_and(|state| state == "visible");
-                if let (true, Some(core)) = (visible, weak.upgrade()) {
-                    core.input(Input::Visible);
-                }
-            },
-        )?);
-    }
-    Ok(listeners)
-}
-
-fn global_property(object: &JsValue, name: &str) -> Option<JsValue> {
-    js_sys::Reflect::get(object, &JsValue::from_str(name))
-        .ok()
-        .filter(|value| !value.is_undefined() && !value.is_null())
-}
-
-/// `navigator.onLine`, taken as true where there is no navigator to ask.
-fn navigator_on_line() -> bool {
-    global_property(&js_sys::global(), "navigator")
-        .and_then(|navigator| global_property(&navigator, "onLine"))
-        .and_then(|on_line| on_line.as_bool())
-        .unwrap_or(true)
-}
-
-/// A seed for the backoff jitter that differs between clients and tabs.
-fn random_seed() -> u64 {
-    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    (high << 32) | low
 }
 
 fn millis(duration: Duration) -> u32 {

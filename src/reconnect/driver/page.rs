@@ -1,0 +1,67 @@
+//! What the driver hears from the page: online, offline and visibility, through listeners on
+//! the global object and the document, and the randomness each client's jitter starts from.
+
+use super::Core;
+use crate::listener::EventListener;
+use crate::reconnect::Input;
+use crate::socket::Wire;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Listens for the browser going online or offline and the page becoming visible.
+pub(super) fn browser_listeners<P: Wire + Clone>(
+    core: &Rc<Core<P>>,
+) -> Result<Vec<EventListener>, JsValue> {
+    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+    let mut listeners = Vec::with_capacity(3);
+    for (event_type, input) in [("online", Input::Online), ("offline", Input::Offline)] {
+        let weak = Rc::downgrade(core);
+        listeners.push(EventListener::new(
+            &global,
+            event_type,
+            move |_: web_sys::Event| {
+                if let Some(core) = weak.upgrade() {
+                    core.input(input.clone());
+                }
+            },
+        )?);
+    }
+    if let Some(document) = global_property(&global, "document") {
+        let target: web_sys::EventTarget = document.clone().unchecked_into();
+        let weak = Rc::downgrade(core);
+        listeners.push(EventListener::new(
+            &target,
+            "visibilitychange",
+            move |_: web_sys::Event| {
+                let visible = global_property(&document, "visibilityState")
+                    .and_then(|state| state.as_string())
+                    .is_some_and(|state| state == "visible");
+                if let (true, Some(core)) = (visible, weak.upgrade()) {
+                    core.input(Input::Visible);
+                }
+            },
+        )?);
+    }
+    Ok(listeners)
+}
+
+fn global_property(object: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(object, &JsValue::from_str(name))
+        .ok()
+        .filter(|value| !value.is_undefined() && !value.is_null())
+}
+
+/// `navigator.onLine`, taken as true where there is no navigator to ask.
+pub(super) fn navigator_on_line() -> bool {
+    global_property(&js_sys::global(), "navigator")
+        .and_then(|navigator| global_property(&navigator, "onLine"))
+        .and_then(|on_line| on_line.as_bool())
+        .unwrap_or(true)
+}
+
+/// A seed for the backoff jitter that differs between clients and tabs.
+pub(super) fn random_seed() -> u64 {
+    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (high << 32) | low
+}
