@@ -22,7 +22,7 @@
 //! in its first 5 seconds is closed at once, with 1013 (Try Again Later) and
 //! `retry-after=20`, or, for comparison, with 1011 and no delay asked.
 
-use resocket::reconnect::{Action, Event, Input, Machine, MachineConfig, Timer};
+use resocket::reconnect::{Action, Input, Machine, MachineConfig, Notice, Timer};
 use resocket::{default_should_reconnect, Backoff, CloseEvent, Jitter};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -200,7 +200,7 @@ impl Simulation {
                 Action::CancelTimer(timer) => {
                     self.clients[client as usize].generation[timer_index(timer)] += 1;
                 }
-                Action::Emit(Event::Open { .. })
+                Action::Emit(Notice::Open { .. })
                     if self.now >= OUTAGE_END && self.shedding(self.now).is_none() =>
                 {
                     self.reconnect_times.push(self.now);

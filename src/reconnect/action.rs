@@ -1,6 +1,6 @@
 //! What the supervisor tells the driver to do.
 
-use super::event::Event;
+use super::notice::Notice;
 use super::timer::Timer;
 use crate::Message;
 use std::time::Duration;
@@ -63,5 +63,5 @@ pub enum Action<P = Message> {
     /// Cancel the pending `timer`.
     CancelTimer(Timer),
     /// Tell the user.
-    Emit(Event<P>),
+    Emit(Notice<P>),
 }

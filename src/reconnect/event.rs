@@ -46,17 +46,14 @@ pub enum Event<P = Message> {
     /// inside the browser: they were never sent whole. They complete what `close()` handed
     /// back.
     Unsent(Vec<P>),
-    /// A message from the server. The machine never emits it; the browser driver does, for
-    /// every message that is not a heartbeat answer.
+    /// A message from the server that is not a heartbeat answer.
     Message(P),
     /// Something arrived that could not be read as a message, or the browser refused to
     /// send one (the message is not sent, and not retried); the connection goes on.
-    /// The machine never emits it; the browser driver does.
     Error(Error),
     /// The event stream was not read for so long that `missed` messages from the server,
     /// which stood here, were let go to keep memory bounded (see
     /// [`ReconnectOptions::max_unread_messages`](crate::ReconnectOptions::max_unread_messages)).
-    /// The machine never emits it; the browser driver does.
     Lagged {
         /// How many messages were let go here.
         missed: u64,

@@ -7,9 +7,9 @@
 
 use super::action::Action;
 use super::config::MachineConfig;
-use super::event::Event;
 use super::in_flight::InFlight;
 use super::input::Input;
+use super::notice::Notice;
 use super::policy::{server_requested_delay, Retry, SERVICE_RESTART, TRY_AGAIN_LATER};
 use super::state::{GiveUpReason, State};
 use super::timer::{PerTimer, Timer};
@@ -142,7 +142,7 @@ impl<P: Payload> Machine<P> {
 
     /// Sends `message` if connected and ready ([`Action::Transmit`]), else queues it for
     /// the next connection. Under [`Overflow::DropOldest`](crate::Overflow::DropOldest) the
-    /// messages dropped to make room are reported with [`Event::Dropped`].
+    /// messages dropped to make room are reported with [`Notice::Dropped`].
     ///
     /// # Errors
     ///
@@ -159,7 +159,7 @@ impl<P: Payload> Machine<P> {
             }
             _ => {
                 if let Pushed::DroppedOldest(dropped) = self.queue.push(message)? {
-                    out.push(Action::Emit(Event::Dropped(dropped)));
+                    out.push(Action::Emit(Notice::Dropped(dropped)));
                 }
                 Ok(())
             }
@@ -167,8 +167,8 @@ impl<P: Payload> Machine<P> {
     }
 
     /// Closes for good: cancels every timer, closes the socket if one is alive (its
-    /// `close` event, if fed, is forwarded as [`Event::Closed`], preceded by
-    /// [`Event::Unsent`] for messages it never sent), and returns every queued message,
+    /// `close` event, if fed, is forwarded as [`Notice::Closed`], preceded by
+    /// [`Notice::Unsent`] for messages it never sent), and returns every queued message,
     /// oldest first. Closing again returns nothing and does nothing.
     ///
     /// # Errors
@@ -336,7 +336,7 @@ impl<P: Payload> Machine<P> {
         while let Some(message) = self.queue.pop_front() {
             out.push(Action::Transmit { id, message });
         }
-        out.push(Action::Emit(Event::Open { attempt, protocol }));
+        out.push(Action::Emit(Notice::Open { attempt, protocol }));
     }
 
     fn socket_closed(
@@ -351,9 +351,9 @@ impl<P: Payload> Machine<P> {
             self.closing = None;
             let unsent = self.in_flight.unsent(unsent_bytes);
             if !unsent.is_empty() {
-                out.push(Action::Emit(Event::Unsent(unsent)));
+                out.push(Action::Emit(Notice::Unsent(unsent)));
             }
-            out.push(Action::Emit(Event::Closed(event)));
+            out.push(Action::Emit(Notice::Closed(event)));
             return;
         }
         if self.socket != Some(id) {
@@ -369,7 +369,7 @@ impl<P: Payload> Machine<P> {
         // first. The ledger is empty if the socket never opened.
         let unsent = self.in_flight.possibly_unsent(unsent_bytes);
         self.queue.push_front_batch(unsent);
-        out.push(Action::Emit(Event::Closed(event.clone())));
+        out.push(Action::Emit(Notice::Closed(event.clone())));
         match reconnect {
             Retry::No => self.give_up(GiveUpReason::NotRetryable(event), out),
             retry => self.retry_after_close(&event, retry, out),
@@ -461,7 +461,7 @@ impl<P: Payload> Machine<P> {
             code,
             reason: reason.to_owned(),
         });
-        out.push(Action::Emit(Event::Closed(CloseEvent {
+        out.push(Action::Emit(Notice::Closed(CloseEvent {
             code,
             reason: reason.to_owned(),
             was_clean: false,
@@ -522,7 +522,7 @@ impl<P: Payload> Machine<P> {
         if self.online {
             self.state = State::Waiting { attempt, delay };
             self.start_timer(Timer::Backoff, delay, out);
-            out.push(Action::Emit(Event::Reconnecting { attempt, delay }));
+            out.push(Action::Emit(Notice::Reconnecting { attempt, delay }));
         } else {
             self.state = State::Paused { attempt };
         }
@@ -531,7 +531,7 @@ impl<P: Payload> Machine<P> {
     fn give_up(&mut self, reason: GiveUpReason, out: &mut Vec<Action<P>>) {
         self.cancel_timer(Timer::Backoff, out);
         self.state = State::GaveUp;
-        out.push(Action::Emit(Event::GaveUp { reason }));
+        out.push(Action::Emit(Notice::GaveUp { reason }));
     }
 
     fn cancel_socket_timers(&mut self, out: &mut Vec<Action<P>>) {

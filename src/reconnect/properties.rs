@@ -564,11 +564,11 @@ impl Harness {
                 Action::CancelTimer(timer) => {
                     prop_assert!(self.pending.remove(&timer), "{timer:?} not pending");
                 }
-                Action::Emit(Event::Dropped(messages)) => {
+                Action::Emit(Notice::Dropped(messages)) => {
                     prop_assert!(!messages.is_empty());
                     self.dropped.extend(messages.iter().map(seq_of));
                 }
-                Action::Emit(Event::Unsent(messages)) => {
+                Action::Emit(Notice::Unsent(messages)) => {
                     self.handed_back.extend(messages.iter().map(seq_of));
                 }
                 Action::Emit(_) => {}

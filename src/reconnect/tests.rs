@@ -153,7 +153,7 @@ fn events(actions: &[Action]) -> Vec<Event> {
     actions
         .iter()
         .filter_map(|action| match action {
-            Action::Emit(event) => Some(event.clone()),
+            Action::Emit(notice) => Some(Event::from(notice.clone())),
             _ => None,
         })
         .collect()
@@ -247,7 +247,7 @@ fn opening_flushes_the_queue_in_order_before_announcing_open() {
     assert_eq!(transmitted(&actions), [text("1"), text("2"), text("3")]);
     let open_at = actions
         .iter()
-        .position(|a| matches!(a, Action::Emit(Event::Open { .. })))
+        .position(|a| matches!(a, Action::Emit(Notice::Open { .. })))
         .expect("open emitted");
     let last_transmit = actions
         .iter()
@@ -1040,7 +1040,7 @@ fn drop_oldest_reports_the_dropped_messages_as_an_event() {
     client.send(text("2")).expect("queued");
     assert_eq!(
         client.send(text("3")),
-        Ok(vec![Action::Emit(Event::Dropped(vec![text("1")]))])
+        Ok(vec![Action::Emit(Notice::Dropped(vec![text("1")]))])
     );
 }
 

@@ -219,7 +219,7 @@ impl<P: Wire + Clone> Core<P> {
                     *inner.timers.get_mut(timer) = Some(TimeoutFuture::new(millis(after)));
                 }
                 Action::CancelTimer(timer) => *inner.timers.get_mut(timer) = None,
-                Action::Emit(event) => inner.emit(event),
+                Action::Emit(notice) => inner.emit(notice.into()),
             }
         }
     }
