@@ -166,15 +166,17 @@ impl ReconnectingCore {
                 is_pong
             }),
             should_reconnect: options.should_reconnect.map(|predicate| {
-                let predicate: Rc<dyn Fn(&crate::CloseEvent) -> bool> = Rc::new(move |event| {
-                    let init = web_sys::CloseEventInit::new();
-                    init.set_code(event.code);
-                    init.set_reason(&event.reason);
-                    init.set_was_clean(event.was_clean);
-                    web_sys::CloseEvent::new_with_event_init_dict("close", &init)
-                        .and_then(|event| predicate.call1(&JsValue::UNDEFINED, &event))
-                        .is_ok_and(|answer| answer.is_truthy())
-                });
+                let predicate: Rc<dyn Fn(&crate::CloseEvent) -> crate::Retry> =
+                    Rc::new(move |event| {
+                        let init = web_sys::CloseEventInit::new();
+                        init.set_code(event.code);
+                        init.set_reason(&event.reason);
+                        init.set_was_clean(event.was_clean);
+                        web_sys::CloseEvent::new_with_event_init_dict("close", &init)
+                            .and_then(|event| predicate.call1(&JsValue::UNDEFINED, &event))
+                            .is_ok_and(|answer| answer.is_truthy())
+                            .into()
+                    });
                 predicate
             }),
             open_hook: options.on_open.map(open_hook),

@@ -7,8 +7,9 @@
 //   status panel shows the count rising, the state and the countdown to the next attempt)
 //   and, once the server is back, each page gets the other's in the order they were typed.
 //
-// It needs www/pkg (the npm package, built and copied there by scripts/demo). Run with
-// `node --test tests/demo/`. Screenshots go to target/screenshots/demo-a.png and demo-b.png.
+// It serves www/dist, the demo as webpack.config.js builds it from www/ and the npm package
+// in www/pkg (scripts/demo does both). Run with `node --test tests/demo/`. Screenshots go
+// to target/screenshots/demo-a.png and demo-b.png.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, launchChromium, startServer, stopServer } from '../support/harness.mjs';
 
-const WWW = path.join(ROOT, 'www');
+const WWW = path.join(ROOT, 'www/dist');
 const SCREENSHOTS = path.join(ROOT, 'target/screenshots');
 const WAIT_MS = 10_000;
 const DOWN_MS = 2_000;
@@ -30,10 +31,10 @@ let temporary;
 const pages = {}; // a, b: { page, errors }
 
 before(async () => {
-  if (!fs.existsSync(path.join(WWW, 'pkg/index.js'))) {
+  if (!fs.existsSync(path.join(WWW, 'chat.js'))) {
     throw new Error(
-      'www/pkg/index.js is missing: run scripts/demo (it builds the package and copies it ' +
-        'to www/pkg), or scripts/build-package followed by `cp -R pkg www/pkg`',
+      'www/dist/chat.js is missing: run scripts/demo (it builds the package, copies it to ' +
+        'www/pkg and builds the demo with webpack), or `npm run build` after those',
     );
   }
 
@@ -187,6 +188,10 @@ test('messages typed while the server is away reach the other page, in order', a
     assert.ok(shown.attempt >= 1, `page ${which}: attempt ${shown.attempt} while reconnecting`);
   }
   const countdownAt = Date.now() - downSince;
+  // What the pages re-queued from before the cut: the client sends again the newest messages
+  // it cannot be sure left the browser (the room's ids make the second copy harmless).
+  const requeued = {};
+  for (const which of ['a', 'b']) requeued[which] = (await readPage(pages[which])).queued;
 
   // Typed in turns. Each send adds one to that page's queue, which also proves the server was
   // still away: an open connection would have sent it at once.
@@ -196,7 +201,8 @@ test('messages typed while the server is away reach the other page, in order', a
       const shown = await readPage(pages[which]);
       const context = `${Date.now() - downSince} ms into the ${DOWN_MS} ms outage, page ${which} ` +
         `shows ${JSON.stringify(shown)}`;
-      assert.equal(shown.queued, i + 1, `queued after ${i + 1} sends while away; ${context}`);
+      assert.equal(shown.queued, requeued[which] + i + 1,
+        `queued after ${i + 1} sends while away (${requeued[which]} re-queued); ${context}`);
       assert.deepEqual(shown.pending, outage[which].slice(0, i + 1), `waiting messages; ${context}`);
       assert.match(shown.state, /^(reconnecting|connecting)$/, `state while away; ${context}`);
     }
