@@ -232,12 +232,11 @@ impl ReconnectingCore {
     ///
     /// The class checks the code and reason first, so this fails only on a browser error.
     pub fn close(&self, code: Option<u16>, reason: Option<String>) -> Result<bool, JsValue> {
-        let unsent = match code {
-            Some(code) => self.core.close(code, reason.as_deref().unwrap_or("")),
-            // close() with no code sends a close frame without one, as the browser does.
-            None => self.core.close_without_code(),
-        }
-        .map_err(to_js_error)?;
+        // No code: a close frame without one, as the browser's close() sends.
+        let unsent = self
+            .core
+            .close(code, reason.as_deref().unwrap_or(""))
+            .map_err(to_js_error)?;
         let will_report = self.core.is_closing();
         if !unsent.is_empty() {
             self.core.push_event(Event::Unsent(unsent));

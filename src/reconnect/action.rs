@@ -26,8 +26,8 @@ pub enum Action<P = Message> {
     CloseSocket {
         /// The socket.
         id: u64,
-        /// The code to send.
-        code: u16,
+        /// The code to send; `None`: a close frame without one (`close()` with no code).
+        code: Option<u16>,
         /// The reason to send.
         reason: String,
     },

@@ -138,7 +138,7 @@ impl Reconnecting {
     /// [`Error::InvalidCloseCode`] or [`Error::CloseReasonTooLong`], as for
     /// [`WebSocket::close`](crate::WebSocket::close); nothing is closed then.
     pub fn close(&self, code: u16, reason: &str) -> Result<Vec<Message>, Error> {
-        self.core.close(code, reason)
+        self.core.close(Some(code), reason)
     }
 }
 
@@ -180,7 +180,7 @@ impl Handle {
     pub fn close(&self, code: u16, reason: &str) -> Result<Vec<Message>, Error> {
         crate::validate_close(code, reason)?;
         match self.core.upgrade() {
-            Some(core) => core.close(code, reason),
+            Some(core) => core.close(Some(code), reason),
             None => Ok(Vec::new()),
         }
     }

@@ -175,13 +175,20 @@ impl<P: Payload> Machine<P> {
     ///
     /// [`Error::InvalidCloseCode`] or [`Error::CloseReasonTooLong`] (see
     /// [`validate_close`]); nothing is changed then.
+    ///
+    /// `code` may be absent, as in the browser's `close()` with no arguments: the socket's
+    /// close frame then carries no code (the other side sees 1005), unless there is a
+    /// reason, which needs one: 1000, as the browser does.
     pub fn close(
         &mut self,
-        code: u16,
+        code: impl Into<Option<u16>>,
         reason: &str,
         out: &mut Vec<Action<P>>,
     ) -> Result<Vec<P>, Error> {
-        validate_close(code, reason)?;
+        let code = code
+            .into()
+            .or((!reason.is_empty()).then_some(crate::NORMAL_CLOSURE));
+        validate_close(code.unwrap_or(crate::NORMAL_CLOSURE), reason)?;
         if self.state == State::Closed {
             return Ok(Vec::new());
         }
@@ -458,7 +465,7 @@ impl<P: Payload> Machine<P> {
         }
         out.push(Action::CloseSocket {
             id,
-            code,
+            code: Some(code),
             reason: reason.to_owned(),
         });
         out.push(Action::Emit(Notice::Closed(CloseEvent {

@@ -129,6 +129,7 @@ pub use in_flight::InFlight;
 pub use in_flight::RESEND_WINDOW;
 pub use input::Input;
 pub use machine::{Machine, CLIENT_CLOSE_CODE, RECONNECT_CLOSE_CODE};
+#[cfg(feature = "unstable-machine")]
 pub use notice::Notice;
 pub use policy::{default_should_reconnect, server_requested_delay, Retry};
 pub use state::{GiveUpReason, State};

@@ -20,6 +20,7 @@
 //! the server then sees it twice, but each connection delivers in send order, and the first
 //! arrival of every message is in send order.
 
+use super::notice::Notice;
 use super::*;
 use crate::{Backoff, CloseEvent, Error, Jitter, Message, Overflow, QueueLimits};
 use proptest::prelude::*;
@@ -517,16 +518,16 @@ impl Harness {
                     prop_assert_eq!(socket.as_ref().map(|s| s.id), Some(id));
                     self.old_ids.push(id);
                     if let Some(mut socket) = socket {
-                        if code == USER_CLOSE_CODE {
+                        if code == Some(USER_CLOSE_CODE) {
                             self.closing = Some(socket);
-                        } else if code == RECONNECT_CLOSE_CODE {
+                        } else if code == Some(RECONNECT_CLOSE_CODE) {
                             // A healthy connection sends its buffer before the close frame.
                             let all = socket.buffered();
                             socket.transmit(all, 0, &mut self.server);
                         } else {
                             // Judged dead: nothing more gets through, not even what the
                             // browser took off bufferedAmount.
-                            prop_assert_eq!(code, CLIENT_CLOSE_CODE);
+                            prop_assert_eq!(code, Some(CLIENT_CLOSE_CODE));
                         }
                     }
                 }

@@ -6,6 +6,7 @@
 //! `bufferedAmount` covers and the window before it), and reporting exactly what a connection
 //! closed by `close()` never sent.
 
+use super::notice::Notice;
 use super::*;
 use crate::{Backoff, CloseEvent, Error, Jitter, Message, Overflow, QueueLimits};
 use std::time::Duration;
@@ -183,7 +184,10 @@ fn closes(actions: &[Action]) -> Vec<(u64, u16, String)> {
     actions
         .iter()
         .filter_map(|action| match action {
-            Action::CloseSocket { id, code, reason } => Some((*id, *code, reason.clone())),
+            // 1005 is what the other side sees for a close frame without a code.
+            Action::CloseSocket { id, code, reason } => {
+                Some((*id, code.unwrap_or(1005), reason.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -1164,4 +1168,27 @@ fn a_predicates_no_gives_up_whatever_the_reason_asks() {
         events(&actions).last(),
         Some(Event::GaveUp { .. })
     ));
+}
+
+#[test]
+fn close_without_a_code_sends_none_unless_there_is_a_reason() {
+    let mut client = Client::new(config());
+    let id = client.connected();
+    let mut out = Vec::new();
+    client.machine.close(None, "", &mut out).expect("close");
+    assert!(out.contains(&Action::CloseSocket {
+        id,
+        code: None,
+        reason: String::new()
+    }));
+    // A reason needs a code: 1000, as the browser's close(undefined, reason) sends.
+    let mut client = Client::new(config());
+    let id = client.connected();
+    let mut out = Vec::new();
+    client.machine.close(None, "bye", &mut out).expect("close");
+    assert!(out.contains(&Action::CloseSocket {
+        id,
+        code: Some(1000),
+        reason: "bye".into()
+    }));
 }

@@ -35,10 +35,6 @@ use std::time::Duration;
 pub(crate) type OpenHook<P> =
     Rc<dyn Fn(Rc<Connection<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
 
-/// A close code no browser can send, standing in a `CloseSocket` action for "send a close
-/// frame with no code at all".
-const NO_CLOSE_CODE: u16 = 0;
-
 /// Where a driver hands its events, as they happen.
 pub(crate) type EventCallback<P> = Rc<dyn Fn(Event<P>)>;
 
@@ -171,8 +167,8 @@ impl<P: Wire + Clone> Core<P> {
                     if inner.socket.as_ref().is_some_and(|live| live.id == id) {
                         if let Some(live) = inner.socket.take() {
                             let _ = match code {
-                                NO_CLOSE_CODE => live.connection.close_without_code(),
-                                code => live.connection.close(code, &reason),
+                                None => live.connection.close_without_code(),
+                                Some(code) => live.connection.close(code, &reason),
                             };
                             inner.closing = Some(live);
                         }
@@ -691,30 +687,11 @@ impl<P: Wire + Clone> Core<P> {
         self.drop_discarded();
     }
 
-    pub(crate) fn close(&self, code: u16, reason: &str) -> Result<Vec<P>, Error> {
+    /// Closes for good; see [`Machine::close`] for a close without a code.
+    pub(crate) fn close(&self, code: Option<u16>, reason: &str) -> Result<Vec<P>, Error> {
         let mut inner = self.inner.borrow_mut();
         let mut actions = std::mem::take(&mut inner.actions);
         let result = inner.machine.close(code, reason, &mut actions);
-        self.execute(&mut inner, &mut actions);
-        inner.actions = actions;
-        drop(inner);
-        self.wake_driver();
-        self.drop_discarded();
-        result
-    }
-
-    #[cfg(feature = "js")] // read only by the JS class
-    /// Closes for good like [`close`](Self::close), but the socket's close frame carries no
-    /// code (the other side sees 1005), as the browser's `close()` with no arguments.
-    pub(crate) fn close_without_code(&self) -> Result<Vec<P>, Error> {
-        let mut inner = self.inner.borrow_mut();
-        let mut actions = std::mem::take(&mut inner.actions);
-        let result = inner.machine.close(crate::NORMAL_CLOSURE, "", &mut actions);
-        for action in &mut actions {
-            if let Action::CloseSocket { code, .. } = action {
-                *code = NO_CLOSE_CODE;
-            }
-        }
         self.execute(&mut inner, &mut actions);
         inner.actions = actions;
         drop(inner);
