@@ -119,8 +119,9 @@ impl ReconnectingCore {
             UrlSource::Fixed(_) => protocol_list(&protocols)?,
             UrlSource::Provider(_) => Vec::new(),
         };
-        // The class reads messages from the browser socket itself, with no call into wasm
-        // per message, whenever the driver has nothing to judge per message.
+        let reads_itself = options.is_pong.is_none()
+            && options.machine.heartbeat.is_none()
+            && options.on_open.is_none();
         let on_socket = {
             let emit: Emit = JsValue::clone(&emit).unchecked_into();
             move |socket: &web_sys::WebSocket| {
@@ -181,7 +182,12 @@ impl ReconnectingCore {
             }),
             open_hook: options.on_open.map(open_hook),
             on_event: Some(Rc::new(on_event)),
-            on_socket: Some(Rc::new(on_socket)),
+            // The class reads messages from the browser socket itself, with no call into wasm
+            // per message, whenever the driver has nothing to judge per message.
+            on_socket: reads_itself.then(|| {
+                let on_socket: crate::reconnect::driver::SocketCallback = Rc::new(on_socket);
+                on_socket
+            }),
             // Events go to `on_event` as they happen; none wait unread.
             max_unread_messages: usize::MAX,
         };

@@ -28,9 +28,9 @@ const DRAIN_POLL_MS: u32 = 1;
 pub(crate) enum Messages {
     /// The connection: they are queued for `poll_next`.
     Read,
-    /// Its owner, from the browser socket itself (the JS class does, to keep wasm off the
-    /// path of every message); the connection attaches no `message` listener.
-    LeftToOwner,
+    /// Whoever holds the browser socket: the connection attaches no `message` listener, so
+    /// no message passes through it.
+    Ignored,
 }
 
 /// Where a connection is: the browser's `readyState`
@@ -372,7 +372,7 @@ fn attach_listeners<P: Wire>(
         })?
     };
     let on_message = match messages {
-        Messages::LeftToOwner => None,
+        Messages::Ignored => None,
         Messages::Read => Some({
             let shared = Rc::clone(shared);
             EventListener::new(socket, "message", move |event: MessageEvent| {

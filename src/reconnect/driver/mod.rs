@@ -52,11 +52,11 @@ pub(crate) struct DriverConfig<P> {
     /// driver hands them over as they happen, with no borrow held, so the callback may call
     /// back into the client.
     pub(crate) on_event: Option<EventCallback<P>>,
-    /// An owner that reads messages from the browser socket itself (the JS class). When set,
-    /// and nothing per message needs judging here (no pong matcher, no heartbeat, no open
-    /// hook), each new socket is handed to it as it is created, before any of its events, and
-    /// the driver leaves its messages alone. It is called with the client borrowed, so it
-    /// must not call back into the client.
+    /// An owner that reads messages from the browser socket itself. When set, each new
+    /// socket is handed to it as it is created, before any of its events, and the driver
+    /// reads none of its messages: the machine hears of none, so set it only when nothing
+    /// needs judging per message (no pong matcher, heartbeat or open hook). It is called
+    /// with the client borrowed, so it must not call back into the client.
     pub(crate) on_socket: Option<SocketCallback>,
     /// At most how many messages wait unread for [`Core::poll_event`]; past that the oldest
     /// go and [`Event::Lagged`] says so. Unused with `on_event`, which takes each at once.
@@ -231,13 +231,9 @@ impl<P: Wire + Clone> Core<P> {
         let options = ConnectOptions::default()
             .protocols(protocols)
             .high_water_mark(self.config.high_water_mark);
-        let owner = self.on_socket.borrow().clone().filter(|_| {
-            self.config.is_pong.is_none()
-                && self.config.machine.heartbeat.is_none()
-                && self.config.open_hook.is_none()
-        });
+        let owner = self.on_socket.borrow().clone();
         let messages = match owner {
-            Some(_) => Messages::LeftToOwner,
+            Some(_) => Messages::Ignored,
             None => Messages::Read,
         };
         match Connection::open_with(url, &options, messages) {
