@@ -1,7 +1,6 @@
 //! One WebSocket connection as a futures `Stream` and `Sink`.
 
 mod connection;
-mod native;
 mod options;
 
 pub use options::{ConnectOptions, DEFAULT_HIGH_WATER_MARK};
