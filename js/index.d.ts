@@ -10,7 +10,11 @@ export type ProtocolsSource =
   | string[]
   | (() => string | string[] | Promise<string | string[]>);
 
-/** The connection passed to `onOpen`: its `send` writes ahead of everything queued. */
+/**
+ * The connection passed to `onOpen`: its `send` writes ahead of everything queued. It works
+ * only while the hook runs (until the promise it returned settles); afterwards `send` throws
+ * an `InvalidStateError` `DOMException`.
+ */
 export interface OpenHookSocket {
   send(data: SendData): void;
 }
@@ -22,10 +26,18 @@ export interface HeartbeatOptions {
   timeout: number;
   /** The ping message. Default: `"ping"`. */
   ping?: string | ArrayBuffer;
-  /** Recognises the answer; answers are not delivered as `message` events. */
+  /**
+   * Recognises the answer; answers are not delivered as `message` events. If it throws, the
+   * exception is reported (`reportError`) and the message delivered as a message.
+   */
   isPong?: (data: string | ArrayBuffer | Blob) => boolean;
 }
 
+/**
+ * Times are in milliseconds, at most 2147483647 (the longest a browser timer waits).
+ * `minDelay`, `connectTimeout` and the heartbeat's times must be above 0. A wrong option
+ * throws a `TypeError` naming it.
+ */
 export interface ReconnectingWebSocketOptions {
   /** Shortest delay before a retry, in ms. Default: 500. */
   minDelay?: number;
@@ -35,7 +47,7 @@ export interface ReconnectingWebSocketOptions {
   factor?: number;
   /** How delays are spread so a fleet does not retry in lockstep. Default: `"full"`. */
   jitter?: 'full' | 'decorrelated' | 'none';
-  /** Retries before giving up; `null` for no limit. Default: `null`. */
+  /** Retries before giving up; `null` or `Infinity` for no limit. Default: `null`. */
   maxRetries?: number | null;
   /** A connection up this long (ms) resets the schedule. Default: 5000. */
   stableAfter?: number;
@@ -49,9 +61,17 @@ export interface ReconnectingWebSocketOptions {
   maxQueuedBytes?: number;
   /** When the queue is full: refuse the new message (`send` throws) or drop the oldest. */
   overflow?: 'reject' | 'drop-oldest';
-  /** Whether to reconnect after this close. Default: not after 1002, 1003, 1007-1010. */
-  shouldReconnect?: (event: CloseEvent) => boolean;
-  /** Runs after each open, before queued messages are sent (an auth message goes first). */
+  /**
+   * Whether to reconnect after this close. Default: not after 1002, 1003, 1007-1010. If it
+   * throws, the exception is reported (`reportError`) and taken as `false`.
+   */
+  /** `true`/`false`, or a number of milliseconds (> 0) to wait at least before retrying. */
+  shouldReconnect?: (event: CloseEvent) => boolean | number;
+  /**
+   * Runs after each open, before queued messages are sent (an auth message goes first). If it
+   * throws or its promise rejects, the exception is reported (`reportError`) and the attempt
+   * fails: the connection is closed and retried on schedule.
+   */
   onOpen?: (socket: OpenHookSocket) => void | Promise<void>;
   /** Send buffer size, in bytes, above which the socket counts as busy. Default: 1048576. */
   highWaterMark?: number;
@@ -117,7 +137,7 @@ export declare class ReconnectingWebSocket extends EventTarget {
 
   /** Sends now if open, else queues for the next connection. */
   send(data: SendData): void;
-  /** Closes for good. */
+  /** Closes for good, a client that gave up too (which lets go of all it holds). */
   close(code?: number, reason?: string): void;
   /** Closes the current connection, if any, and connects again at once. */
   reconnect(): void;

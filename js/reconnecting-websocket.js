@@ -25,6 +25,13 @@ const KIND_SOCKET = 8;
 const HANDLERS = ['open', 'message', 'close', 'error', 'reconnecting', 'giveup'];
 const utf8 = new TextEncoder();
 
+// Clients that may still connect, be open or retry, held as the browser holds an active
+// WebSocket: `new ReconnectingWebSocket(url).onmessage = f` keeps working with no other
+// reference. The core reaches its instance only through a WeakRef, so once a client is closed
+// or has given up and nobody references it, it is collected and wasm-bindgen's finalizer
+// frees its core.
+const active = new Set();
+
 /** The bytes `send(data)` puts on the wire, or a TypeError for data a WebSocket cannot send. */
 export function byteLength(data) {
   if (typeof data === 'string') {
@@ -40,18 +47,72 @@ export function byteLength(data) {
     }
     return bytes;
   }
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  if (data instanceof ArrayBuffer) return sendable(data).byteLength;
+  if (ArrayBuffer.isView(data)) {
+    sendable(data.buffer);
+    return data.byteLength;
+  }
   if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
   throw new TypeError(
     `ReconnectingWebSocket.send: expected a string, ArrayBuffer, ArrayBufferView or Blob, got ${describe(data)}`);
 }
 
-/** A copy of a view's bytes, for data queued while down: the caller may reuse its buffer. */
+// The buffers WebSocket.send refuses with a TypeError in Chromium and Firefox: WebIDL allows
+// neither [AllowResizable] nor [AllowShared] there. (A detached one is sent, as natively, as
+// an empty message: see `snapshot`.)
+function sendable(buffer) {
+  if (buffer.resizable || buffer.growable || !(buffer instanceof ArrayBuffer)) {
+    throw new TypeError(
+      'ReconnectingWebSocket.send: a resizable or shared ArrayBuffer (or a view on one) cannot be sent');
+  }
+  return buffer;
+}
+
+/**
+ * A copy of binary data, taken at `send` time: the message may be sent again after a drop,
+ * and the caller may meanwhile reuse its buffer. Strings and Blobs are immutable. A detached
+ * buffer has no bytes left: it is copied as an empty one, which is what the browser sends.
+ */
 export function snapshot(data) {
+  if (data instanceof ArrayBuffer) return data.detached ? new ArrayBuffer(0) : data.slice(0);
   if (ArrayBuffer.isView(data)) {
+    if (data.buffer.detached) return new ArrayBuffer(0);
     return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
   }
   return data;
+}
+
+/**
+ * Reports an exception of a user callback (the URL function, `onOpen`, `shouldReconnect`,
+ * `isPong`) as an uncaught one is reported. From a microtask, because `window` error
+ * listeners are user code too and the core may be busy when it calls this.
+ */
+export function reportLater(error) {
+  queueMicrotask(() => {
+    if (typeof reportError === 'function') reportError(error);
+    else console.error(error);
+  });
+}
+
+/**
+ * The socket given to `onOpen`: its `send` writes ahead of the queue while the hook runs.
+ * Returns it with the function that ends it, after which `send` throws InvalidStateError
+ * rather than reaching a closure the core has let go.
+ */
+export function openHookSocket(send) {
+  let live = send;
+  const socket = {
+    send(data) {
+      if (!live) {
+        throw new DOMException(
+          'the socket given to onOpen works only while the hook runs (until the promise it ' +
+          'returned settles); use the ReconnectingWebSocket itself to send afterwards',
+          'InvalidStateError');
+      }
+      live(data);
+    },
+  };
+  return [socket, () => { live = null; }];
 }
 
 function describe(value) {
@@ -63,7 +124,8 @@ function describe(value) {
 // WebIDL's [Clamp] unsigned short, as the browser converts close(code): NaN is 0, the rest
 // is clamped to 0..65535 and rounded to the nearest integer, ties to even.
 function clampCode(value) {
-  let code = Number(value);
+  // Unary plus is WebIDL's ToNumber: a Symbol or a BigInt throws a TypeError, as natively.
+  let code = +value;
   if (Number.isNaN(code)) return 0;
   code = Math.min(Math.max(code, 0), 65535);
   const floor = Math.floor(code);
@@ -139,8 +201,9 @@ export function defineReconnectingWebSocket(createCore) {
       super();
       if (url instanceof URL) url = url.href;
       if (typeof url === 'string') this.#url = resolveUrl(url);
-      this.#core = createCore(url, protocols, options ?? {}, (kind, a, b, c) => this.#emit(kind, a, b, c));
+      this.#core = createCore(url, protocols, options ?? {}, ReconnectingWebSocket.#emitTo(new WeakRef(this)));
       this.#url = this.#core.url() || this.#url;
+      active.add(this);
     }
 
     get url() { return this.#url; }
@@ -160,7 +223,7 @@ export function defineReconnectingWebSocket(createCore) {
 
     send(data) {
       const bytes = byteLength(data);
-      if (this.#readyState !== OPEN) data = snapshot(data);
+      data = snapshot(data);
       if (!this.#core) {
         // The same refusal the core gives after close(), once the core has been let go.
         throw new DOMException('the message was not sent: the socket is closed for good', 'InvalidStateError');
@@ -172,10 +235,16 @@ export function defineReconnectingWebSocket(createCore) {
       if (code !== undefined) code = clampCode(code);
       if (reason !== undefined) reason = String(reason);
       checkClose(code, reason);
-      if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
-      const socketWillReport = this.#core.close(code, reason);
+      if (this.#readyState === CLOSING || !this.#core) return;
+      if (this.#readyState === CLOSED) {
+        // Gave up: nothing more to report but what was queued; the core is let go now.
+        this.#unsent(this.#core.close(code, reason));
+        this.#release();
+        return;
+      }
+      this.#unsent(this.#core.close(code, reason));
       this.#readyState = CLOSING;
-      if (!socketWillReport) {
+      if (!this.#core.isClosing()) {
         // No socket was open: as the browser does when closed while connecting.
         setTimeout(() => this.#closed(1006, '', false, true), 0);
       }
@@ -187,32 +256,60 @@ export function defineReconnectingWebSocket(createCore) {
         if (this.#readyState === CLOSED && this.#core?.gaveUp()) this.#readyState = CONNECTING;
         else return;
       }
+      active.add(this);
       this.#core.reconnect();
     }
 
-    /** Yields the data of every message from now on, until the socket is closed for good. */
+    /**
+     * Yields the data of every message from now on, until the socket is closed for good.
+     * Calls of `next()` that overlap each get their own message, in the order they were made.
+     */
     [Symbol.asyncIterator]() {
       const buffered = [];
-      let wake = null;
+      // The resolvers of pending next() calls, oldest first: one per call, so none is lost.
+      const waiting = [];
       let done = this.#readyState === CLOSED;
+      const finished = { value: undefined, done: true };
+      const finish = () => {
+        done = true;
+        this.#iterators.delete(iterator);
+        for (const resolve of waiting.splice(0)) resolve(finished);
+      };
       const iterator = {
-        push: (data) => { buffered.push(data); wake?.(); },
-        end: () => { done = true; wake?.(); },
-        next: async () => {
-          while (buffered.length === 0 && !done) await new Promise((resolve) => (wake = resolve));
-          wake = null;
-          if (buffered.length > 0) return { value: buffered.shift(), done: false };
-          this.#iterators.delete(iterator);
-          return { value: undefined, done: true };
+        push: (data) => {
+          if (waiting.length > 0) waiting.shift()({ value: data, done: false });
+          else buffered.push(data);
         },
-        return: async () => {
-          this.#iterators.delete(iterator);
-          return { value: undefined, done: true };
+        end: () => {
+          // Messages already buffered are still yielded; pending calls can have none.
+          done = true;
+          for (const resolve of waiting.splice(0)) resolve(finished);
+          if (buffered.length === 0) this.#iterators.delete(iterator);
+        },
+        next: () => {
+          if (buffered.length > 0) return Promise.resolve({ value: buffered.shift(), done: false });
+          if (done) {
+            this.#iterators.delete(iterator);
+            return Promise.resolve(finished);
+          }
+          return new Promise((resolve) => waiting.push(resolve));
+        },
+        return: () => {
+          finish();
+          buffered.length = 0;
+          return Promise.resolve(finished);
         },
         [Symbol.asyncIterator]() { return this; },
       };
       this.#iterators.add(iterator);
       return iterator;
+    }
+
+    // The `emit` a core gets. Weak: the instance holds its core, which must not hold the
+    // instance in return (see `active`). Made here, not in the constructor, so the closure's
+    // scope holds nothing else.
+    static #emitTo(instance) {
+      return (kind, a, b, c) => instance.deref()?.#emit(kind, a, b, c);
     }
 
     #emit(kind, a, b, c) {
@@ -235,6 +332,9 @@ export function defineReconnectingWebSocket(createCore) {
         }
         case KIND_GIVEUP: {
           this.#readyState = CLOSED;
+          // Kept by its core until closed (reconnect() may start it again), but no longer
+          // kept alive for its own sake: see `active`.
+          active.delete(this);
           this.dispatchEvent(Object.assign(new Event('giveup'), { reason: a }));
           return this.#endIterators();
         }
@@ -258,7 +358,10 @@ export function defineReconnectingWebSocket(createCore) {
       final = final || this.#readyState === CLOSING || (this.#core?.isFinished() ?? true);
       const failed = !this.#opened && !wasClean;
       this.#opened = false;
-      if (final) this.#readyState = CLOSED;
+      if (final) {
+        this.#readyState = CLOSED;
+        active.delete(this);
+      }
       else if (this.#readyState === OPEN) this.#readyState = CONNECTING;
       // As the browser does: `error` before `close` for a connection that failed before it
       // opened (not for an open one that was cut).
@@ -281,12 +384,20 @@ export function defineReconnectingWebSocket(createCore) {
 
     // Closed for good by close(): the Rust core (its wasm memory, its window listeners) is let
     // go now rather than whenever the garbage collector finalizes this object. A client that
-    // gave up keeps its core, because reconnect() may start it again.
+    // gave up keeps its core, because reconnect() may start it again, until close().
     #release() {
-            if (!this.#core || !this.#core.isFinished() || this.#core.gaveUp()) return;
+      if (!this.#core || !this.#core.isFinished() || this.#core.gaveUp()) return;
       const core = this.#core;
       this.#core = null;
+      active.delete(this);
       core.free();
+    }
+
+    // The messages close() took back unsent, reported after close() returns, as events are.
+    #unsent(messages) {
+      if (messages.length === 0) return;
+      queueMicrotask(() =>
+        this.dispatchEvent(Object.assign(new Event('unsent'), { messages })));
     }
 
     #endIterators() {

@@ -6,6 +6,10 @@
 //! - The checks of tests/js/extras.js test what the class adds: options validation, URL and
 //!   protocol providers, reconnecting and giveup events, the send queue, `reconnect()`,
 //!   heartbeats, async iteration and message data passed through untouched.
+//! - The checks of tests/js/boundary.js test the class at its boundary with the user: fuzzed
+//!   arguments never abort the module, callbacks may call back into the client, every client
+//!   can be freed (live listeners and the Rust heap, counted by tests/common/heap.rs), re-sent
+//!   data is the data sent, callback errors are reported, concurrent `next()` calls resolve.
 //!
 //! Every check is printed with its result; a test fails listing every failed check.
 #![cfg(target_arch = "wasm32")]
@@ -25,6 +29,26 @@ extern "C" {
 
     #[wasm_bindgen(js_name = runFacadeConformance)]
     async fn run_facade_conformance(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
+}
+
+#[wasm_bindgen(module = "/tests/js/boundary.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = runFuzz)]
+    async fn run_fuzz(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
+
+    #[wasm_bindgen(js_name = runCallbacks)]
+    async fn run_callbacks(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
+
+    #[wasm_bindgen(js_name = runRelease)]
+    async fn run_release(
+        class: &JsValue,
+        server: &str,
+        closed_port: u16,
+        probe: &JsValue,
+    ) -> JsValue;
+
+    #[wasm_bindgen(js_name = runBoundary)]
+    async fn run_boundary(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
 }
 
 #[wasm_bindgen(module = "/tests/js/extras.js")]
@@ -92,6 +116,47 @@ async fn reconnecting_websocket_extra_behaviour() {
     let class = resocket::js::reconnecting_websocket_class();
     let results = run_extras(&class, server(), closed_port()).await;
     report("ReconnectingWebSocket extras", results);
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_websocket_survives_fuzzed_arguments() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let results = run_fuzz(&class, server(), closed_port()).await;
+    report("ReconnectingWebSocket fuzz", results);
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_websocket_callbacks_may_call_back_into_the_client() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let results = run_callbacks(&class, server(), closed_port()).await;
+    report("ReconnectingWebSocket callbacks", results);
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_websocket_clients_can_all_be_freed() {
+    let class = resocket::js::reconnecting_websocket_class();
+    // What the JS checks read: the library's live listeners and the Rust heap's live bytes
+    // and allocations.
+    let live_listeners = Closure::<dyn Fn() -> f64>::new(|| resocket::live_listeners() as f64);
+    let live_bytes = Closure::<dyn Fn() -> f64>::new(|| live_bytes() as f64);
+    let live_allocations = Closure::<dyn Fn() -> f64>::new(|| live_allocations() as f64);
+    let probe = js_sys::Object::new();
+    for (name, function) in [
+        ("liveListeners", live_listeners.as_ref()),
+        ("liveBytes", live_bytes.as_ref()),
+        ("liveAllocations", live_allocations.as_ref()),
+    ] {
+        js_sys::Reflect::set(&probe, &JsValue::from_str(name), function).expect("a plain object");
+    }
+    let results = run_release(&class, server(), closed_port(), &probe).await;
+    report("ReconnectingWebSocket release", results);
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_websocket_boundary() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let results = run_boundary(&class, server(), closed_port()).await;
+    report("ReconnectingWebSocket boundary", results);
 }
 
 #[wasm_bindgen(inline_js = "

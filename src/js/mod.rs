@@ -16,7 +16,7 @@ use crate::reconnect::options::{LocalBoxFuture, Target, UrlProvider, UrlSource};
 use crate::reconnect::{Event, State};
 use crate::socket::Connection;
 use crate::Error;
-use js_sys::{Array, Function, Object, Reflect};
+use js_sys::{Array, Function, Reflect};
 use payload::JsPayload;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -32,6 +32,21 @@ extern "C" {
 
     #[wasm_bindgen(js_name = byteLength, catch)]
     fn byte_length_js(data: &JsValue) -> Result<f64, JsValue>;
+
+    /// A copy of binary data (strings and Blobs are immutable and come back as they are).
+    #[wasm_bindgen(js_name = snapshot)]
+    pub(crate) fn snapshot(data: &JsValue) -> JsValue;
+
+    /// Reports an exception the way an uncaught one in an event listener is reported
+    /// (`reportError`), from a microtask: `window` error listeners are user code, and this
+    /// may be called while the client is borrowed.
+    #[wasm_bindgen(js_name = reportLater)]
+    fn report_error(error: &JsValue);
+
+    /// The `onOpen` hook's socket, whose `send` calls `send` until the returned function
+    /// (the second element) is called, and then throws an `InvalidStateError`.
+    #[wasm_bindgen(js_name = openHookSocket)]
+    fn open_hook_socket(send: &JsValue) -> Array;
 }
 
 #[wasm_bindgen]
@@ -48,10 +63,6 @@ extern "C" {
         b: &JsValue,
         c: &JsValue,
     ) -> Result<(), JsValue>;
-
-    /// Reports an exception the way an uncaught one in an event listener is reported.
-    #[wasm_bindgen(js_name = reportError, catch)]
-    fn report_error(error: &JsValue) -> Result<(), JsValue>;
 }
 
 /// What `emit` reports; the numbers match the constants in `js/reconnecting-websocket.js`.
@@ -129,7 +140,7 @@ impl ReconnectingCore {
                 if let Err(thrown) =
                     emit.call(&none, EventKind::Socket as u32, socket, &none, &none)
                 {
-                    let _ = report_error(&thrown);
+                    report_error(&thrown);
                 }
             }
         };
@@ -157,12 +168,12 @@ impl ReconnectingCore {
             high_water_mark: options.high_water_mark,
             machine: options.machine,
             ping: options.ping,
+            // A user callback that throws is reported, and its answer taken as false: the
+            // message is delivered as a message, the close is not retried.
             is_pong: options.is_pong.map(|is_pong| {
                 let is_pong: Rc<dyn Fn(&JsPayload) -> bool> =
                     Rc::new(move |message: &JsPayload| {
-                        is_pong
-                            .call1(&JsValue::UNDEFINED, &message.value)
-                            .is_ok_and(|answer| answer.is_truthy())
+                        answer(is_pong.call1(&JsValue::UNDEFINED, &message.value))
                     });
                 is_pong
             }),
@@ -173,10 +184,10 @@ impl ReconnectingCore {
                         init.set_code(event.code);
                         init.set_reason(&event.reason);
                         init.set_was_clean(event.was_clean);
-                        web_sys::CloseEvent::new_with_event_init_dict("close", &init)
-                            .and_then(|event| predicate.call1(&JsValue::UNDEFINED, &event))
-                            .is_ok_and(|answer| answer.is_truthy())
-                            .into()
+                        retry_answer(
+                            web_sys::CloseEvent::new_with_event_init_dict("close", &init)
+                                .and_then(|event| predicate.call1(&JsValue::UNDEFINED, &event)),
+                        )
                     });
                 predicate
             }),
@@ -232,22 +243,27 @@ impl ReconnectingCore {
         self.core.send(payload).map_err(to_js_error)
     }
 
-    /// Closes for good. Returns whether a socket will still report its close event.
+    /// Closes for good, a client that gave up too. Returns the data of the queued messages
+    /// it will never send, for the class's `unsent` event: returned rather than queued as an
+    /// event, because the class may free this core at once (after giving up, nothing else
+    /// would deliver it).
     ///
     /// # Errors
     ///
     /// The class checks the code and reason first, so this fails only on a browser error.
-    pub fn close(&self, code: Option<u16>, reason: Option<String>) -> Result<bool, JsValue> {
+    pub fn close(&self, code: Option<u16>, reason: Option<String>) -> Result<Array, JsValue> {
         // No code: a close frame without one, as the browser's close() sends.
         let unsent = self
             .core
             .close(code, reason.as_deref().unwrap_or(""))
             .map_err(to_js_error)?;
-        let will_report = self.core.is_closing();
-        if !unsent.is_empty() {
-            self.core.push_event(Event::Unsent(unsent));
-        }
-        Ok(will_report)
+        Ok(unsent.into_iter().map(|message| message.value).collect())
+    }
+
+    /// Whether a socket closed by `close()` will still report its close event.
+    #[wasm_bindgen(js_name = isClosing)]
+    pub fn is_closing(&self) -> bool {
+        self.core.is_closing()
     }
 
     /// Closes the current connection, if any, and connects again at once.
@@ -271,6 +287,33 @@ impl ReconnectingCore {
 impl Drop for ReconnectingCore {
     fn drop(&mut self) {
         self.core.owner_dropped();
+    }
+}
+
+/// `shouldReconnect`'s answer: a number of milliseconds above 0 retries after at least that
+/// long (plus the backoff's jitter); otherwise its truthiness; false (reported) if it threw.
+fn retry_answer(result: Result<JsValue, JsValue>) -> crate::Retry {
+    match &result {
+        Ok(value) => match value.as_f64() {
+            Some(millis) if millis > 0.0 => {
+                let millis = millis.min(crate::MAX_TIMER_DELAY.as_secs_f64() * 1000.0);
+                // Whole milliseconds: the cast saturates, and the value is capped above.
+                crate::Retry::After(std::time::Duration::from_millis(millis as u64))
+            }
+            _ => answer(result).into(),
+        },
+        Err(_) => answer(result).into(),
+    }
+}
+
+/// A user predicate's answer: its truthiness, or false (reported) if it threw.
+fn answer(result: Result<JsValue, JsValue>) -> bool {
+    match result {
+        Ok(answer) => answer.is_truthy(),
+        Err(thrown) => {
+            report_error(&thrown);
+            false
+        }
     }
 }
 
@@ -332,7 +375,7 @@ fn deliver(emit: &Emit, event: Event<JsPayload>, extensions: &str) {
     if let Err(thrown) = emit.call(&JsValue::UNDEFINED, kind as u32, &a, &b, &c) {
         // Listeners' exceptions are caught by dispatchEvent; this is one from the class
         // itself. It must not unwind through the driver, so it is reported, not thrown.
-        let _ = report_error(&thrown);
+        report_error(&thrown);
     }
 }
 
@@ -395,15 +438,18 @@ fn protocol_list(protocols: &JsValue) -> Result<Vec<String>, JsValue> {
     )
 }
 
-/// Calls `function` and awaits its result if it is a promise.
-async fn call_maybe_async(function: &Function) -> Result<JsValue, Error> {
+/// Calls the user's `function` with `argument` and awaits its result if it is a promise.
+/// What it throws or rejects with is reported (`reportError`) and returned as the error.
+async fn call_maybe_async(function: &Function, argument: &JsValue) -> Result<JsValue, Error> {
+    let reported = |thrown: JsValue| {
+        report_error(&thrown);
+        Error::from_js(&thrown)
+    };
     let result = function
-        .call0(&JsValue::UNDEFINED)
-        .map_err(|thrown| Error::from_js(&thrown))?;
+        .call1(&JsValue::UNDEFINED, argument)
+        .map_err(reported)?;
     match result.dyn_into::<js_sys::Promise>() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .map_err(|thrown| Error::from_js(&thrown)),
+        Ok(promise) => JsFuture::from(promise).await.map_err(reported),
         Err(value) => Ok(value),
     }
 }
@@ -435,10 +481,17 @@ fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, JsValue> {
         let future: LocalBoxFuture<'static, Result<Target, Error>> = Box::pin(async move {
             let url = match (&url_function, fixed_url) {
                 (Some(function), _) => {
-                    let value = call_maybe_async(function).await?;
-                    url_string(&value).ok_or_else(|| Error::InvalidUrl {
-                        url: format!("{value:?}"),
-                        reason: "the URL function must return a string or a URL".to_owned(),
+                    let value = call_maybe_async(function, &JsValue::UNDEFINED).await?;
+                    url_string(&value).ok_or_else(|| {
+                        let reason = "the URL function must return a string or a URL";
+                        report_error(
+                            &js_sys::TypeError::new(&format!("ReconnectingWebSocket: {reason}"))
+                                .into(),
+                        );
+                        Error::InvalidUrl {
+                            url: format!("{value:?}"),
+                            reason: reason.to_owned(),
+                        }
                     })?
                 }
                 (None, Some(url)) => url,
@@ -446,8 +499,11 @@ fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, JsValue> {
             };
             let protocols = match (&protocols_function, fixed_protocols) {
                 (Some(function), _) => {
-                    let value = call_maybe_async(function).await?;
-                    protocol_list(&value).map_err(|thrown| Error::from_js(&thrown))?
+                    let value = call_maybe_async(function, &JsValue::UNDEFINED).await?;
+                    protocol_list(&value).map_err(|thrown| {
+                        report_error(&thrown);
+                        Error::from_js(&thrown)
+                    })?
                 }
                 (None, protocols) => protocols.unwrap_or_default(),
             };
@@ -459,32 +515,48 @@ fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, JsValue> {
 }
 
 /// The `onOpen` option as the driver's hook: called with an object whose `send` writes on the
-/// fresh connection, ahead of everything queued; awaited if it returns a promise.
+/// fresh connection, ahead of everything queued; awaited if it returns a promise. What it
+/// throws or rejects with is reported and fails the attempt.
 fn open_hook(hook: Function) -> OpenHook<JsPayload> {
     Rc::new(move |connection: Rc<Connection<JsPayload>>| {
         let hook = hook.clone();
         Box::pin(async move {
-            let send =
-                Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |data: JsValue| {
-                    let bytes = byte_length(&data)?;
-                    connection
-                        .start_send(&JsPayload { value: data, bytes })
-                        .map_err(to_js_error)
-                });
-            let socket = Object::new();
-            Reflect::set(&socket, &JsValue::from_str("send"), send.as_ref())
-                .map_err(|thrown| Error::from_js(&thrown))?;
-            let result = hook
-                .call1(&JsValue::UNDEFINED, &socket)
-                .map_err(|thrown| Error::from_js(&thrown))?;
-            if let Ok(promise) = result.dyn_into::<js_sys::Promise>() {
-                JsFuture::from(promise)
-                    .await
-                    .map_err(|thrown| Error::from_js(&thrown))?;
-            }
-            // `send` is dropped here: the hook's socket works only while the hook runs.
-            drop(send);
+            let socket = HookSocket::new(connection);
+            call_maybe_async(&hook, &socket.object).await?;
             Ok(())
         })
     })
+}
+
+/// The socket the `onOpen` hook gets. It works only while the hook runs: dropping this (when
+/// the hook has settled, or its attempt was abandoned) makes its `send` throw an
+/// `InvalidStateError` that says so, and lets the closure go.
+struct HookSocket {
+    object: JsValue,
+    end: Function,
+    _send: Closure<dyn Fn(JsValue) -> Result<(), JsValue>>,
+}
+
+impl HookSocket {
+    fn new(connection: Rc<Connection<JsPayload>>) -> Self {
+        let send = Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |data: JsValue| {
+            let bytes = byte_length(&data)?;
+            connection
+                .start_send(&JsPayload { value: data, bytes })
+                .map_err(to_js_error)
+        });
+        let parts = open_hook_socket(send.as_ref());
+        HookSocket {
+            object: parts.get(0),
+            end: parts.get(1).unchecked_into(),
+            _send: send,
+        }
+    }
+}
+
+impl Drop for HookSocket {
+    fn drop(&mut self) {
+        // Before the closure goes: afterwards the socket must no longer reach it.
+        let _ = self.end.call0(&JsValue::UNDEFINED);
+    }
 }
