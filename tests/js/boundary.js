@@ -745,10 +745,15 @@ const CALLBACK_CHECKS = CALLBACKS.flatMap(([where, make]) =>
 
 const CLIENTS = 200;
 
-/** `count` clients to the closed port that give up at the first failure; resolves once all have. */
+/**
+ * `count` clients that give up at the first failure; resolves once all have. Their URL
+ * function answers a URL no WebSocket can use, so each attempt fails before any socket is
+ * made: hundreds of failed connections would make Chromium hold back every later WebSocket
+ * of this page (its per-process throttle), and stall the tests that run after this one.
+ */
 async function gaveUpClients(t, count, queued = false) {
   const clients = Array.from({ length: count }, () =>
-    new t.Class(`ws://127.0.0.1:${t.closedPort}/`, undefined, { maxRetries: 0 }));
+    new t.Class(() => 'ftp://unusable.invalid/', undefined, { maxRetries: 0 }));
   if (queued) for (const client of clients) client.send('queued before giving up');
   await within(EVENT_MS * 2, 'not every client gave up',
     Promise.all(clients.map((client) => client.readyState === CLOSED ? null : nextEvent(client, 'giveup', EVENT_MS * 2))));
