@@ -132,23 +132,16 @@ impl<P: Wire> Connection<P> {
     ) -> Result<Self, Error> {
         validate_protocols(&options.protocols)?;
         let resolved = resolve_url(url)?;
-        let socket = if options.protocols.is_empty() {
-            web_sys::WebSocket::new(&resolved)
-        } else {
-            let offered: js_sys::Array = options
-                .protocols
-                .iter()
-                .map(|protocol| JsValue::from_str(protocol))
-                .collect();
-            web_sys::WebSocket::new_with_str_sequence(&resolved, &offered)
-        }
-        .map_err(|thrown| match crate::error::js_error_parts(&thrown) {
-            (name, reason) if name == "SyntaxError" => Error::InvalidUrl {
-                url: url.to_owned(),
-                reason,
-            },
-            (name, message) => Error::Browser { name, message },
-        })?;
+        let socket =
+            super::native::new_socket(&resolved, &options.protocols).map_err(|thrown| {
+                match crate::error::js_error_parts(&thrown) {
+                    (name, reason) if name == "SyntaxError" => Error::InvalidUrl {
+                        url: url.to_owned(),
+                        reason,
+                    },
+                    (name, message) => Error::Browser { name, message },
+                }
+            })?;
         socket.set_binary_type(BinaryType::Arraybuffer);
 
         let shared = Rc::new(RefCell::new(Shared {

@@ -1,6 +1,7 @@
 //! One WebSocket connection as a futures `Stream` and `Sink`.
 
 mod connection;
+mod native;
 mod options;
 
 pub use options::{ConnectOptions, DEFAULT_HIGH_WATER_MARK};
