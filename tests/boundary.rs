@@ -18,7 +18,9 @@
 //! - thousands of generated option values give either a client or the documented error,
 //!   and a fresh client still connects and echoes afterwards;
 //! - after a connect timeout, no retry comes sooner than the timeout (so Firefox cannot pile
-//!   up abandoned handshakes).
+//!   up abandoned handshakes);
+//! - a page that replaces `window.WebSocket` does not change what resocket constructs: the
+//!   browser's constructor is captured when the module loads.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -611,4 +613,44 @@ async fn no_retry_comes_sooner_than_the_connect_timeout() {
     // Handshakes at 0, 600, 1200 and 1800 ms at most, where the bare backoff (10, 20, 40,
     // 80, 160 ms after each 300 ms timeout) would have started six.
     assert!(attempts <= 4, "{attempts} handshakes in 2.1 s");
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+let saved;
+export function replace_global_web_socket() {
+  saved = globalThis.WebSocket;
+  let constructed = 0;
+  globalThis.WebSocket = function () { constructed += 1; throw new Error('the replaced global was constructed'); };
+  globalThis.WebSocket.constructed = () => constructed;
+}
+export function replaced_constructions() { return globalThis.WebSocket.constructed(); }
+export function restore_global_web_socket() { globalThis.WebSocket = saved; }
+"#)]
+extern "C" {
+    fn replace_global_web_socket();
+    fn replaced_constructions() -> u32;
+    fn restore_global_web_socket();
+}
+
+#[wasm_bindgen_test]
+async fn a_page_that_replaces_the_global_web_socket_does_not_change_what_resocket_opens() {
+    replace_global_web_socket();
+    let socket = WebSocket::connect(&url("/echo")).await;
+    let mut client = start(options("/echo"));
+    let opened = within(10, "open", async {
+        loop {
+            match client.next().await {
+                Some(Event::Open { .. }) => return true,
+                Some(_) => {}
+                None => return false,
+            }
+        }
+    })
+    .await;
+    let constructed = replaced_constructions();
+    restore_global_web_socket();
+    assert!(socket.is_ok(), "{:?}", socket.err());
+    assert!(opened, "the reconnecting client did not open");
+    assert_eq!(constructed, 0, "resocket constructed the replaced global");
+    client.close(1000, "").expect("close");
 }
