@@ -362,21 +362,24 @@ async fn dropping_the_connect_future_mid_handshake_leaves_no_listener() {
 async fn dropping_the_socket_closes_it_and_removes_its_listeners() {
     install_listener_counter();
     let before = browser_listener_count();
+    // Counted from this test's start: a connection another test left to the server (or its
+    // restarts) must not decide this one.
+    let open_before = open_at_server().await;
     let socket = connect("/echo").await;
     assert!(browser_listener_count() > before);
     drop(socket);
     assert_eq!(browser_listener_count(), before);
     assert_eq!(resocket::live_listeners(), 0);
     // The server sees the close: no connection of ours stays open on its side.
-    let mut open = String::new();
+    let mut open = 0;
     for _ in 0..50 {
-        open = control("/control/stats").await;
-        if open.contains("\"open\":0") {
+        open = open_at_server().await;
+        if open <= open_before {
             return;
         }
         sleep(20).await;
     }
-    panic!("server still reports open connections: {open}");
+    panic!("the server still has {open} connections open, {open_before} before this test");
 }
 
 #[wasm_bindgen_test]
@@ -412,4 +415,14 @@ async fn a_thousand_connect_send_close_cycles_leak_nothing() {
     );
     assert_eq!(resocket::live_listeners(), live_before);
     assert_eq!(browser_listener_count(), listeners_before);
+}
+
+/// The connections the test server has open now.
+async fn open_at_server() -> u64 {
+    let stats = control("/control/stats").await;
+    stats
+        .split_once("\"open\":")
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or_else(|| panic!("no open count in the server's stats: {stats}"))
 }
