@@ -148,13 +148,14 @@ impl<P: Wire + Clone> Core<P> {
     fn execute(&self, inner: &mut Inner<P>, actions: &mut Vec<Action<P>>) {
         for action in actions.drain(..) {
             match action {
-                Action::Connect { id, .. } => match &self.config.url {
-                    UrlSource::Fixed(url) => self.open_socket(inner, id, url, None),
-                    UrlSource::Provider(_) => {
-                        inner.resolve_next = Some(id);
-                        self.wake_driver();
-                    }
-                },
+                // The socket is made by the driver task, on its next turn: a `close()` that
+                // follows a `reconnect()` (or the start) at once then opens no socket at all,
+                // and a failed connection is never made for nothing (browsers throttle a page
+                // that makes many).
+                Action::Connect { id, .. } => {
+                    inner.resolve_next = Some(id);
+                    self.wake_driver();
+                }
                 Action::CloseSocket { id, code, reason } => {
                     if inner.resolve_next == Some(id) {
                         inner.resolve_next = None;
@@ -400,11 +401,20 @@ impl<P: Wire + Clone> Core<P> {
             let mut inner = self.inner.borrow_mut();
             (inner.resolve_next.take(), inner.hook_next.take())
         };
-        if let (Some(id), UrlSource::Provider(provider)) = (resolve, &self.config.url) {
-            let future = provider();
-            self.inner
-                .borrow_mut()
-                .keep_if_current(id, future, |inner| &mut inner.resolving);
+        match (resolve, &self.config.url) {
+            (Some(id), UrlSource::Fixed(url)) => {
+                let mut inner = self.inner.borrow_mut();
+                if inner.machine.socket() == Some(id) {
+                    self.open_socket(&mut inner, id, url, None);
+                }
+            }
+            (Some(id), UrlSource::Provider(provider)) => {
+                let future = provider();
+                self.inner
+                    .borrow_mut()
+                    .keep_if_current(id, future, |inner| &mut inner.resolving);
+            }
+            (None, _) => {}
         }
         let Some(id) = hook else {
             return;
