@@ -9,7 +9,7 @@
 //! - a server that stops answering heartbeats is replaced within interval + timeout;
 //! - close codes follow the default policy, and the user's predicate;
 //! - the URL provider is called once per attempt and its fresh value used;
-//! - `reconnect()` is immediate;
+//! - `reconnect()` is immediate; `reconnect_with` sends its code and reason, and refuses bad ones;
 //! - `close()` while connecting, while waiting out a delay and while open ends everything;
 //! - offline/online events pause and resume attempts;
 //! - messages still in `bufferedAmount` at an abrupt drop are sent again, in order;
@@ -274,6 +274,35 @@ async fn reconnect_is_immediate() {
         took < 1000.0,
         "reconnect took {took} ms, the backoff minimum is 5000"
     );
+}
+
+#[wasm_bindgen_test]
+async fn reconnect_with_closes_with_the_given_code_and_reason_and_refuses_a_reserved_code() {
+    let mut client = start(ReconnectOptions::new(url("/echo")));
+    until_open(&mut client, 10).await;
+    assert!(matches!(
+        client.reconnect_with(1001, "going"),
+        Err(Error::InvalidCloseCode { code: 1001 })
+    ));
+    assert!(matches!(
+        client.handle().reconnect_with(4001, &"x".repeat(124)),
+        Err(Error::CloseReasonTooLong { .. })
+    ));
+    assert_eq!(
+        client.state(),
+        State::Open,
+        "a refused reconnect_with changes nothing"
+    );
+    client
+        .reconnect_with(4001, "bye")
+        .expect("4001 is a valid close code");
+    let closed = until(&mut client, 10, "close", |event| match event {
+        Event::Closed(close) => Some(close.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!((closed.code, closed.reason.as_str()), (4001, "bye"));
+    assert_eq!(until_open(&mut client, 10).await, 0);
 }
 
 /// Closes the client and checks that it ends and makes no further attempt.

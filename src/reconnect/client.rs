@@ -89,6 +89,8 @@ impl Reconnecting {
             open_hook,
             on_event: None,
             on_socket: None,
+            messages: crate::socket::Messages::Read,
+            socket_constructor: None,
             max_unread_messages: options.max_unread_messages,
         };
         Ok(Reconnecting {
@@ -127,6 +129,20 @@ impl Reconnecting {
     /// started afresh. After the client gave up, this starts it again.
     pub fn reconnect(&self) {
         self.core.reconnect();
+    }
+
+    /// As [`reconnect`](Self::reconnect), closing the current connection, if any, with
+    /// `code` and `reason` (to tell the server why), where `reconnect` sends 4000
+    /// "reconnect requested".
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCloseCode`] or [`Error::CloseReasonTooLong`], as for
+    /// [`close`](Self::close); nothing is done then.
+    pub fn reconnect_with(&self, code: u16, reason: &str) -> Result<(), Error> {
+        crate::validate_close(code, reason)?;
+        self.core.reconnect_with(code, reason.to_owned());
+        Ok(())
     }
 
     /// Closes the connection for good with `code` and `reason` and hands back every message
@@ -170,6 +186,19 @@ impl Handle {
         if let Some(core) = self.core.upgrade() {
             core.reconnect();
         }
+    }
+
+    /// As [`Reconnecting::reconnect_with`]; does nothing once the client has been dropped.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reconnecting::reconnect_with`].
+    pub fn reconnect_with(&self, code: u16, reason: &str) -> Result<(), Error> {
+        crate::validate_close(code, reason)?;
+        if let Some(core) = self.core.upgrade() {
+            core.reconnect_with(code, reason.to_owned());
+        }
+        Ok(())
     }
 
     /// As [`Reconnecting::close`]; returns nothing once the client has been dropped.

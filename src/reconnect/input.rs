@@ -67,6 +67,15 @@ pub enum Input {
     /// [`Input::Start`] or after giving up, this starts the client; after `close()` it does
     /// nothing.
     Reconnect,
+    /// As [`Input::Reconnect`], closing the live connection, if any, with this code and
+    /// reason instead of the default ones ([`RECONNECT_CLOSE_CODE`](super::RECONNECT_CLOSE_CODE),
+    /// "reconnect requested"). The code must be one `close()` accepts (1000 or 3000-4999).
+    ReconnectWith {
+        /// The close code sent to the server.
+        code: u16,
+        /// The close reason sent to the server.
+        reason: String,
+    },
     /// The browser went online (`online` event).
     Online,
     /// The browser went offline (`offline` event, or `navigator.onLine` false at start). A

@@ -111,7 +111,8 @@ impl<P: Payload> Machine<P> {
                     }
                 }
             }
-            Input::Reconnect => self.reconnect(out),
+            Input::Reconnect => self.reconnect(RECONNECT_CLOSE_CODE, RECONNECT_REASON, out),
+            Input::ReconnectWith { code, reason } => self.reconnect(code, &reason, out),
             Input::Online => {
                 self.online = true;
                 match self.state {
@@ -424,14 +425,14 @@ impl<P: Payload> Machine<P> {
         }
     }
 
-    fn reconnect(&mut self, out: &mut Vec<Action<P>>) {
+    fn reconnect(&mut self, code: u16, reason: &str, out: &mut Vec<Action<P>>) {
         if self.state == State::Closed {
             return;
         }
         if self.socket.is_some() {
             // A live connection closed with `close()` still sends what it buffered, so
             // nothing is queued again.
-            self.abandon(RECONNECT_CLOSE_CODE, RECONNECT_REASON, None, out);
+            self.abandon(code, reason, None, out);
         }
         self.cancel_timer(Timer::Backoff, out);
         self.schedule.reset();
@@ -441,13 +442,7 @@ impl<P: Payload> Machine<P> {
     /// Drops the current socket without waiting for its `close` event: closes it, reports
     /// a made-up close, and queues again the messages it still held if `requeue` gives its
     /// `bufferedAmount`.
-    fn abandon(
-        &mut self,
-        code: u16,
-        reason: &'static str,
-        requeue: Option<u64>,
-        out: &mut Vec<Action<P>>,
-    ) {
+    fn abandon(&mut self, code: u16, reason: &str, requeue: Option<u64>, out: &mut Vec<Action<P>>) {
         let Some(id) = self.socket.take() else {
             return;
         };

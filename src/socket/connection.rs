@@ -29,7 +29,8 @@ pub(crate) enum Messages {
     /// The connection: they are queued for `poll_next`.
     Read,
     /// Whoever holds the browser socket: the connection attaches no `message` listener, so
-    /// no message passes through it.
+    /// no message passes through it. Only the JS class reads its sockets itself.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     Ignored,
 }
 
@@ -121,26 +122,26 @@ impl<P: Wire> Connection<P> {
     /// Validates the input, creates the socket and attaches the listeners. The socket starts
     /// connecting at once.
     pub(crate) fn open(url: &str, options: &ConnectOptions) -> Result<Self, Error> {
-        Self::open_with(url, options, Messages::Read)
+        Self::open_with(url, options, Messages::Read, None)
     }
 
-    /// As [`open`](Self::open), with `messages` saying whether this connection reads them.
+    /// As [`open`](Self::open), with `messages` saying whether this connection reads them,
+    /// and the `WebSocket` constructor to use (`None`: the platform's).
     pub(crate) fn open_with(
         url: &str,
         options: &ConnectOptions,
         messages: Messages,
+        constructor: Option<&js_sys::Function>,
     ) -> Result<Self, Error> {
         validate_protocols(&options.protocols)?;
         let resolved = resolve_url(url)?;
-        let socket =
-            super::native::new_socket(&resolved, &options.protocols).map_err(|thrown| {
-                match crate::error::js_error_parts(&thrown) {
-                    (name, reason) if name == "SyntaxError" => Error::InvalidUrl {
-                        url: url.to_owned(),
-                        reason,
-                    },
-                    (name, message) => Error::Browser { name, message },
-                }
+        let socket = super::native::new_socket(constructor, &resolved, &options.protocols)
+            .map_err(|thrown| match crate::error::js_error_parts(&thrown) {
+                (name, reason) if name == "SyntaxError" => Error::InvalidUrl {
+                    url: url.to_owned(),
+                    reason,
+                },
+                (name, message) => Error::Browser { name, message },
             })?;
         socket.set_binary_type(BinaryType::Arraybuffer);
 

@@ -10,32 +10,42 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
 const NativeWebSocket = globalThis.WebSocket;
-export function create_native_socket(url, protocols) {
-  if (typeof NativeWebSocket !== 'function') {
+export function create_native_socket(constructor, url, protocols) {
+  const WebSocket = constructor ?? NativeWebSocket;
+  if (typeof WebSocket !== 'function') {
     throw new TypeError(
-      'resocket: this platform had no WebSocket constructor (globalThis.WebSocket) when resocket loaded');
+      'resocket: this platform had no WebSocket constructor (globalThis.WebSocket) when resocket ' +
+      'loaded; pass one (for example the ws package\'s) as the WebSocket option');
   }
-  return protocols === undefined ? new NativeWebSocket(url) : new NativeWebSocket(url, protocols);
+  return protocols === undefined ? new WebSocket(url) : new WebSocket(url, protocols);
 }
 "#)]
 extern "C" {
     #[wasm_bindgen(catch, js_name = create_native_socket)]
-    fn create(url: &str, protocols: Option<js_sys::Array>) -> Result<web_sys::WebSocket, JsValue>;
+    fn create(
+        constructor: Option<&js_sys::Function>,
+        url: &str,
+        protocols: Option<js_sys::Array>,
+    ) -> Result<web_sys::WebSocket, JsValue>;
 }
 
-/// `new WebSocket(url)` or `new WebSocket(url, protocols)`, with the constructor captured at
-/// load.
+/// `new WebSocket(url)` or `new WebSocket(url, protocols)`, with `constructor`, or else the
+/// one captured at load.
 ///
 /// # Errors
 ///
 /// Whatever the constructor throws (a `SyntaxError` for a bad URL or subprotocol), or a
 /// `TypeError` where the platform had no `WebSocket` when the module loaded.
-pub(crate) fn new_socket(url: &str, protocols: &[String]) -> Result<web_sys::WebSocket, JsValue> {
+pub(crate) fn new_socket(
+    constructor: Option<&js_sys::Function>,
+    url: &str,
+    protocols: &[String],
+) -> Result<web_sys::WebSocket, JsValue> {
     let offered = (!protocols.is_empty()).then(|| {
         protocols
             .iter()
             .map(|protocol| JsValue::from_str(protocol))
             .collect::<js_sys::Array>()
     });
-    create(url, offered)
+    create(constructor, url, offered)
 }

@@ -52,12 +52,18 @@ pub(crate) struct DriverConfig<P> {
     /// driver hands them over as they happen, with no borrow held, so the callback may call
     /// back into the client.
     pub(crate) on_event: Option<EventCallback<P>>,
-    /// An owner that reads messages from the browser socket itself. When set, each new
-    /// socket is handed to it as it is created, before any of its events, and the driver
-    /// reads none of its messages: the machine hears of none, so set it only when nothing
-    /// needs judging per message (no pong matcher, heartbeat or open hook). It is called
-    /// with the client borrowed, so it must not call back into the client.
+    /// Called with each new browser socket as it is created, before any of its events, so
+    /// an owner can listen to it too. It is called with the client borrowed, so it must not
+    /// call back into the client.
     pub(crate) on_socket: Option<SocketCallback>,
+    /// Whether the driver reads the sockets' messages. [`Messages::Ignored`] leaves them to
+    /// an owner that listens itself (through `on_socket`): the machine then hears of none,
+    /// so choose it only when nothing needs judging per message (no pong matcher, heartbeat
+    /// or open hook).
+    pub(crate) messages: Messages,
+    /// The `WebSocket` constructor to use; `None`: the platform's, as it was when the
+    /// module loaded.
+    pub(crate) socket_constructor: Option<js_sys::Function>,
     /// At most how many messages wait unread for [`Core::poll_event`]; past that the oldest
     /// go and [`Event::Lagged`] says so. Unused with `on_event`, which takes each at once.
     pub(crate) max_unread_messages: usize,
@@ -233,11 +239,8 @@ impl<P: Wire + Clone> Core<P> {
             .protocols(protocols)
             .high_water_mark(self.config.high_water_mark);
         let owner = self.on_socket.borrow().clone();
-        let messages = match owner {
-            Some(_) => Messages::Ignored,
-            None => Messages::Read,
-        };
-        match Connection::open_with(url, &options, messages) {
+        let constructor = self.config.socket_constructor.as_ref();
+        match Connection::open_with(url, &options, self.config.messages, constructor) {
             Ok(connection) => {
                 if let Some(owner) = owner {
                     owner(connection.socket());
@@ -679,13 +682,23 @@ impl<P: Wire + Clone> Core<P> {
     /// Takes effect at once, as `close` and `send` do: a client that gave up is starting
     /// again when this returns, so its event stream is live again.
     pub(crate) fn reconnect(&self) {
+        self.reconnect_by(Input::Reconnect);
+    }
+
+    /// As [`reconnect`](Self::reconnect), closing the live connection with `code` and
+    /// `reason` (already checked as `close()` checks them).
+    pub(crate) fn reconnect_with(&self, code: u16, reason: String) {
+        self.reconnect_by(Input::ReconnectWith { code, reason });
+    }
+
+    fn reconnect_by(&self, input: Input) {
         let Ok(mut inner) = self.inner.try_borrow_mut() else {
             // Only the class's own socket hand-over runs under the borrow; never user code.
-            self.input(Input::Reconnect);
+            self.input(input);
             return;
         };
         let mut actions = std::mem::take(&mut inner.actions);
-        inner.machine.handle(Input::Reconnect, &mut actions);
+        inner.machine.handle(input, &mut actions);
         self.execute(&mut inner, &mut actions);
         inner.actions = actions;
         drop(inner);

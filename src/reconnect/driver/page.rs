@@ -12,8 +12,13 @@ use wasm_bindgen::{JsCast, JsValue};
 pub(super) fn browser_listeners<P: Wire + Clone>(
     core: &Rc<Core<P>>,
 ) -> Result<Vec<EventListener>, JsValue> {
-    let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+    let global = js_sys::global();
     let mut listeners = Vec::with_capacity(3);
+    // Node, and other runtimes with no page: nothing to hear.
+    if !global_property(&global, "addEventListener").is_some_and(|add| add.is_function()) {
+        return Ok(listeners);
+    }
+    let global: web_sys::EventTarget = global.unchecked_into();
     for (event_type, input) in [("online", Input::Online), ("offline", Input::Offline)] {
         let weak = Rc::downgrade(core);
         listeners.push(EventListener::new(
