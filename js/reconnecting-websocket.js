@@ -2,9 +2,18 @@
 // extends EventTarget, so listeners, `once`, `handleEvent` and dispatchEvent are the real
 // thing), backed by the Rust core that reconnects, queues and times everything.
 //
-// The core is created through `createCore(url, protocols, options, emit)`; it calls
+// The core is created through `createCore(url, protocols, options, emit, WebSocket)`; it calls
 // `emit(kind, a, b, c)` for everything that happens, and this class turns that into events.
 // Incoming data reaches listeners as the browser's own value: it never goes through wasm.
+//
+// The class exists before the WebAssembly module has loaded (the package loads it lazily, so
+// importing never waits and never fails): a client made before then is CONNECTING, queues
+// what it is sent and gets its core when the module is ready. `startClosed` uses the same
+// state, until `reconnect()`.
+
+import {
+  DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, describeValue, readOptions,
+} from './options.js';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -121,6 +130,55 @@ function describe(value) {
   return typeof value;
 }
 
+// The browser's WebSocket converts its arguments by WebIDL's rules; so does this class.
+
+/** `send(data)`: binary data as it is, anything else as a string (`String(data)`; a Symbol throws). */
+function sendArgument(data) {
+  if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
+      (typeof Blob === 'function' && data instanceof Blob)) {
+    return data;
+  }
+  return `${data}`;
+}
+
+/** The URL argument: a function (called before each attempt) as it is, anything else a string. */
+function urlArgument(url) {
+  return typeof url === 'function' ? url : `${url}`;
+}
+
+/**
+ * The protocols argument: a function as it is; absent, none; any iterable, its items as
+ * strings (a sequence<DOMString>); anything else, one protocol, as a string.
+ */
+function protocolsArgument(protocols) {
+  if (protocols === undefined) return [];
+  if (typeof protocols === 'function') return protocols;
+  if (typeof protocols === 'object' && protocols !== null &&
+      typeof protocols[Symbol.iterator] === 'function') {
+    return Array.from(protocols, (protocol) => `${protocol}`);
+  }
+  return [`${protocols}`];
+}
+
+// A subprotocol is an HTTP token (RFC 6455, section 4.1).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** The browser's SyntaxError for a subprotocol that is not a token, or one given twice. */
+export function checkProtocols(protocols) {
+  const seen = new Set();
+  for (const protocol of protocols) {
+    const invalid = (reason) =>
+      new DOMException(`invalid subprotocol "${protocol}": ${reason}`, 'SyntaxError');
+    if (protocol === '') throw invalid('it is empty');
+    if (!TOKEN.test(protocol)) {
+      const bad = [...protocol].find((c) => !TOKEN.test(c));
+      throw invalid(`"${bad}" is not allowed in a subprotocol name`);
+    }
+    if (seen.has(protocol)) throw invalid('it is offered twice');
+    seen.add(protocol);
+  }
+}
+
 // WebIDL's [Clamp] unsigned short, as the browser converts close(code): NaN is 0, the rest
 // is clamped to 0..65535 and rounded to the nearest integer, ties to even.
 function clampCode(value) {
@@ -134,16 +192,27 @@ function clampCode(value) {
   return floor;
 }
 
-// The URL as the browser reports it: resolved against the page, http(s) becoming ws(s).
-function resolveUrl(url) {
+/**
+ * The URL as the browser reports it, resolved against the page, http(s) becoming ws(s); or the
+ * browser's SyntaxError, with the same rules as the Rust core (src/handshake.rs).
+ */
+export function resolveUrl(url) {
+  const invalid = (reason) => new DOMException(`invalid WebSocket URL "${url}": ${reason}`, 'SyntaxError');
+  let parsed;
   try {
-    const resolved = new URL(url, globalThis.location?.href);
-    if (resolved.protocol === 'http:') resolved.protocol = 'ws:';
-    else if (resolved.protocol === 'https:') resolved.protocol = 'wss:';
-    return resolved.href;
+    parsed = new URL(url, globalThis.location?.href);
   } catch {
-    return String(url);
+    throw invalid(globalThis.location ? 'it is not a URL' : 'it is not an absolute URL');
   }
+  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
+  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw invalid(`the scheme is "${parsed.protocol.slice(0, -1)}"; it must be ws, wss, http or https`);
+  }
+  if (parsed.href.includes('#')) {
+    throw invalid('a WebSocket URL cannot have a fragment (RFC 6455, section 3)');
+  }
+  return parsed.href;
 }
 
 // The same checks and exceptions as the browser's WebSocket.close().
@@ -158,26 +227,69 @@ function checkClose(code, reason) {
   }
 }
 
+/** `close(code, reason)`'s arguments converted as the browser converts them, and checked. */
+function closeArguments(code, reason) {
+  if (code !== undefined) code = clampCode(code);
+  if (reason !== undefined) reason = `${reason}`;
+  checkClose(code, reason);
+  return [code, reason];
+}
+
 // The message event: a real MessageEvent (instanceof, lastEventId, ports, source as the
 // browser's), whose data and origin are read from the instance. Passing them through the
 // MessageEventInit dictionary costs Chromium 3 to 4 µs per event, measured, more than all the
 // rest of the class's work per message; this costs under 1.
-class SocketMessageEvent extends MessageEvent {
-  #data;
-  #origin;
-  constructor(data, origin) {
-    super('message');
-    this.#data = data;
-    this.#origin = origin;
+const SocketMessageEvent = typeof MessageEvent === 'function'
+  ? class SocketMessageEvent extends MessageEvent {
+    #data;
+    #origin;
+    constructor(data, origin) {
+      super('message');
+      this.#data = data;
+      this.#origin = origin;
+    }
+    get data() { return this.#data; }
+    get origin() { return this.#origin; }
   }
-  get data() { return this.#data; }
-  get origin() { return this.#origin; }
+  : null;
+
+// Where the platform has no CloseEvent (Node before 23), one with the same fields.
+const SocketCloseEvent = typeof CloseEvent === 'function'
+  ? CloseEvent
+  : class CloseEvent extends Event {
+    #init;
+    constructor(type, init = {}) {
+      super(type, init);
+      this.#init = init;
+    }
+    get code() { return this.#init.code ?? 0; }
+    get reason() { return this.#init.reason ?? ''; }
+    get wasClean() { return this.#init.wasClean ?? false; }
+  };
+
+/** An event with extra read-only fields (`attempt`, `reason`, `messages`...). */
+function eventWith(type, fields) {
+  const event = new Event(type);
+  for (const [name, value] of Object.entries(fields)) {
+    Object.defineProperty(event, name, { value, enumerable: true });
+  }
+  return event;
 }
 
-export function defineReconnectingWebSocket(createCore) {
+/**
+ * Defines the class. `createCore` makes the Rust core of one client; when it is `null`, the
+ * module is still loading and `whenReady` is a promise of it: clients made meanwhile are
+ * CONNECTING, queue what they are sent, and get their core when it resolves (or fail, as a
+ * connection that could not be made, if it rejects).
+ */
+export function defineReconnectingWebSocket(createCore, whenReady = null) {
+  // Clients waiting for the module, in the order they were made.
+  const waiting = new Set();
+  let loadError = null;
+
   class ReconnectingWebSocket extends EventTarget {
-    #core;
-    #binaryType = 'arraybuffer';
+    #core = null;
+    #binaryType = 'blob';
     #handlers = new Map();
     #readyState = CONNECTING;
     #url = '';
@@ -185,6 +297,15 @@ export function defineReconnectingWebSocket(createCore) {
     #protocol = '';
     #extensions = '';
     #iterators = new Set();
+    #retryCount = 0;
+    // What the core is made from: the URL (resolved) or URL function, the subprotocols or
+    // their function, and the checked options.
+    #target;
+    #offered;
+    #settings;
+    // Messages sent before the core exists (the module is loading, or `startClosed`), with
+    // their byte count; null once the core has them.
+    #early = { messages: [], bytes: 0 };
     // Whether the current socket opened: the browser fires `error` only for one that did not.
     #opened = false;
     // The browser socket whose messages this class reads itself (the core hands each new one
@@ -197,13 +318,28 @@ export function defineReconnectingWebSocket(createCore) {
       this.#message(event.data);
     };
 
+    // Whether the browser failed the current, open, connection (the server broke the
+    // protocol, say): it fires `error` just before `close`, and so does this class, from
+    // `#closed`, where readyState is already what it is during `close`.
+    #failed = false;
+    #onSocketError = (event) => {
+      if (event.target === this.#socket && this.#opened) this.#failed = true;
+    };
+
     constructor(url, protocols = undefined, options = undefined) {
       super();
-      if (url instanceof URL) url = url.href;
+      url = urlArgument(url);
+      protocols = protocolsArgument(protocols);
       if (typeof url === 'string') this.#url = resolveUrl(url);
-      this.#core = createCore(url, protocols, options ?? {}, ReconnectingWebSocket.#emitTo(new WeakRef(this)));
-      this.#url = this.#core.url() || this.#url;
-      active.add(this);
+      if (Array.isArray(protocols)) checkProtocols(protocols);
+      this.#settings = readOptions(options);
+      this.#target = typeof url === 'string' ? this.#url : url;
+      this.#offered = protocols;
+      if (this.#settings.startClosed) {
+        this.#readyState = CLOSED;
+        return;
+      }
+      this.#start(true);
     }
 
     get url() { return this.#url; }
@@ -211,9 +347,11 @@ export function defineReconnectingWebSocket(createCore) {
     get extensions() { return this.#extensions; }
     get readyState() { return this.#readyState; }
     /** Bytes given to `send` and not yet on the network: the socket's buffer plus the queue. */
-    get bufferedAmount() { return this.#core?.bufferedAmount() ?? 0; }
+    get bufferedAmount() { return this.#core?.bufferedAmount() ?? this.#early?.bytes ?? 0; }
     /** How many messages wait for the next connection. */
-    get queuedMessages() { return this.#core?.queued() ?? 0; }
+    get queuedMessages() { return this.#core?.queued() ?? this.#early?.messages.length ?? 0; }
+    /** Failed attempts since the last open (0 while the first attempt is made, or open). */
+    get retryCount() { return this.#retryCount; }
 
     get binaryType() { return this.#binaryType; }
     set binaryType(value) {
@@ -222,20 +360,34 @@ export function defineReconnectingWebSocket(createCore) {
     }
 
     send(data) {
+      data = sendArgument(data);
       const bytes = byteLength(data);
       data = snapshot(data);
-      if (!this.#core) {
-        // The same refusal the core gives after close(), once the core has been let go.
-        throw new DOMException('the message was not sent: the socket is closed for good', 'InvalidStateError');
+      if (this.#core) return this.#core.send(data, bytes);
+      if (this.#early && this.#readyState !== CLOSING && !this.#closedForGood()) {
+        return this.#queueEarly(data, bytes);
       }
-      this.#core.send(data, bytes);
+      // The same refusal the core gives after close(), once the core has been let go.
+      throw new DOMException('the message was not sent: the socket is closed for good', 'InvalidStateError');
     }
 
     close(code = undefined, reason = undefined) {
-      if (code !== undefined) code = clampCode(code);
-      if (reason !== undefined) reason = String(reason);
-      checkClose(code, reason);
-      if (this.#readyState === CLOSING || !this.#core) return;
+      [code, reason] = closeArguments(code, reason);
+      // A close frame carries a reason only after a code: without one, the reason is checked
+      // and then not sent (the close event has 1005), as the standard says.
+      if (code === undefined) reason = undefined;
+      if (this.#readyState === CLOSING) return;
+      if (!this.#core) {
+        // Not started (the module is loading, or startClosed): nothing to close but the queue.
+        const early = this.#early;
+        this.#early = null;
+        waiting.delete(this);
+        if (early) this.#unsent(early.messages.map((message) => message.data));
+        if (this.#readyState === CLOSED) return;
+        this.#readyState = CLOSING;
+        setTimeout(() => this.#closed(1006, '', false, true), 0);
+        return;
+      }
       if (this.#readyState === CLOSED) {
         // Gave up: nothing more to report but what was queued; the core is let go now.
         this.#unsent(this.#core.close(code, reason));
@@ -250,14 +402,27 @@ export function defineReconnectingWebSocket(createCore) {
       }
     }
 
-    /** Closes the current connection, if any, and connects again at once. */
-    reconnect() {
+    /**
+     * Closes the current connection, if any (with `code` and `reason`, as `close` takes
+     * them), and connects again at once. Starts a client made with `startClosed`, and one
+     * that gave up.
+     */
+    reconnect(code = undefined, reason = undefined) {
+      [code, reason] = closeArguments(code, reason);
+      if (!this.#core) {
+        // startClosed: this is the start.
+        if (this.#readyState !== CLOSED || !this.#early) return;
+        this.#readyState = CONNECTING;
+        this.#start(false);
+        return;
+      }
       if (this.#readyState === CLOSING || this.#readyState === CLOSED) {
-        if (this.#readyState === CLOSED && this.#core?.gaveUp()) this.#readyState = CONNECTING;
+        if (this.#readyState === CLOSED && this.#core.gaveUp()) this.#readyState = CONNECTING;
         else return;
       }
       active.add(this);
-      this.#core.reconnect();
+      this.#retryCount = 0;
+      this.#core.reconnect(code, reason);
     }
 
     /**
@@ -267,23 +432,23 @@ export function defineReconnectingWebSocket(createCore) {
     [Symbol.asyncIterator]() {
       const buffered = [];
       // The resolvers of pending next() calls, oldest first: one per call, so none is lost.
-      const waiting = [];
-      let done = this.#readyState === CLOSED;
+      const waitingNext = [];
+      let done = this.#readyState === CLOSED && !this.#early;
       const finished = { value: undefined, done: true };
       const finish = () => {
         done = true;
         this.#iterators.delete(iterator);
-        for (const resolve of waiting.splice(0)) resolve(finished);
+        for (const resolve of waitingNext.splice(0)) resolve(finished);
       };
       const iterator = {
         push: (data) => {
-          if (waiting.length > 0) waiting.shift()({ value: data, done: false });
+          if (waitingNext.length > 0) waitingNext.shift()({ value: data, done: false });
           else buffered.push(data);
         },
         end: () => {
           // Messages already buffered are still yielded; pending calls can have none.
           done = true;
-          for (const resolve of waiting.splice(0)) resolve(finished);
+          for (const resolve of waitingNext.splice(0)) resolve(finished);
           if (buffered.length === 0) this.#iterators.delete(iterator);
         },
         next: () => {
@@ -292,7 +457,7 @@ export function defineReconnectingWebSocket(createCore) {
             this.#iterators.delete(iterator);
             return Promise.resolve(finished);
           }
-          return new Promise((resolve) => waiting.push(resolve));
+          return new Promise((resolve) => waitingNext.push(resolve));
         },
         return: () => {
           finish();
@@ -305,6 +470,81 @@ export function defineReconnectingWebSocket(createCore) {
       return iterator;
     }
 
+    // Makes the core, at construction (`sync`: what it throws is thrown to the caller), or
+    // later: when the module has loaded, or at reconnect() after startClosed.
+    #start(sync) {
+      active.add(this);
+      if (!createCore) {
+        if (loadError) return this.#failToStart(loadError);
+        waiting.add(this);
+        return;
+      }
+      let core;
+      try {
+        core = createCore(this.#target, this.#offered, this.#settings.core,
+          ReconnectingWebSocket.#emitTo(new WeakRef(this)), this.#settings.WebSocket);
+      } catch (error) {
+        active.delete(this);
+        if (sync) throw error;
+        return this.#failToStart(error);
+      }
+      this.#core = core;
+      this.#url = core.url() || this.#url;
+      const early = this.#early;
+      this.#early = null;
+      // What was sent before: queued now, in order; what the queue refuses is reported.
+      const refused = [];
+      for (const { data, bytes } of early?.messages ?? []) {
+        try {
+          core.send(data, bytes);
+        } catch {
+          refused.push(data);
+        }
+      }
+      if (refused.length > 0) {
+        queueMicrotask(() => this.dispatchEvent(eventWith('dropped', { messages: refused })));
+      }
+    }
+
+    // The module did not load, or the core could not be made after it did: reported, and
+    // the client ends as a connection that could not be made.
+    #failToStart(error) {
+      reportLater(error);
+      const early = this.#early;
+      this.#early = null;
+      if (early) this.#unsent(early.messages.map((message) => message.data));
+      this.#readyState = CLOSING;
+      setTimeout(() => this.#closed(1006, '', false, true), 0);
+    }
+
+    // A message sent before the core exists, under the queue's limits, as the core would.
+    #queueEarly(data, bytes) {
+      const early = this.#early;
+      const { maxQueuedMessages, maxQueuedBytes, overflow } = this.#settings;
+      if (bytes > maxQueuedBytes) {
+        throw new Error(`the message was not sent: it is ${bytes} bytes, more than the send queue's limit of ${maxQueuedBytes}`);
+      }
+      const fits = () => early.messages.length < maxQueuedMessages && early.bytes + bytes <= maxQueuedBytes;
+      if (!fits() && (overflow === 'reject' || maxQueuedMessages === 0)) {
+        throw new Error(`the message was not sent: the send queue is full (at most ${maxQueuedMessages} messages and ${maxQueuedBytes} bytes)`);
+      }
+      const dropped = [];
+      while (!fits() && early.messages.length > 0) {
+        const oldest = early.messages.shift();
+        early.bytes -= oldest.bytes;
+        dropped.push(oldest.data);
+      }
+      early.messages.push({ data, bytes });
+      early.bytes += bytes;
+      if (dropped.length > 0) {
+        queueMicrotask(() => this.dispatchEvent(eventWith('dropped', { messages: dropped })));
+      }
+    }
+
+    #closedForGood() {
+      return this.#readyState === CLOSED && !this.#settings.startClosed;
+    }
+
     // The `emit` a core gets. Weak: the instance holds its core, which must not hold the
     // instance in return (see `active`). Made here, not in the constructor, so the closure's
     // scope holds nothing else.
@@ -312,38 +552,54 @@ export function defineReconnectingWebSocket(createCore) {
       return (kind, a, b, c) => instance.deref()?.#emit(kind, a, b, c);
     }
 
+    static {
+      whenReady?.then(
+        (create) => {
+          createCore = create;
+          for (const client of waiting) client.#start(false);
+          waiting.clear();
+        },
+        (error) => {
+          loadError = error;
+          for (const client of waiting) client.#failToStart(error);
+          waiting.clear();
+        });
+    }
+
     #emit(kind, a, b, c) {
       switch (kind) {
         case KIND_MESSAGE: return this.#message(a);
-        case KIND_SOCKET: return this.#readFrom(a);
+        case KIND_SOCKET: return this.#listenTo(a, b);
         case KIND_OPEN: {
           this.#readyState = OPEN;
           this.#opened = true;
+          this.#retryCount = 0;
           this.#url = this.#core.url() || this.#url;
           this.#origin = null;
           this.#protocol = b;
           this.#extensions = c;
-          return this.dispatchEvent(Object.assign(new Event('open'), { attempt: a }));
+          return this.dispatchEvent(eventWith('open', { attempt: a }));
         }
         case KIND_CLOSE: return this.#closed(a, b, c, false);
         case KIND_RECONNECTING: {
           this.#readyState = CONNECTING;
-          return this.dispatchEvent(Object.assign(new Event('reconnecting'), { attempt: a, delay: b }));
+          this.#retryCount = a;
+          return this.dispatchEvent(eventWith('reconnecting', { attempt: a, delay: b }));
         }
         case KIND_GIVEUP: {
           this.#readyState = CLOSED;
           // Kept by its core until closed (reconnect() may start it again), but no longer
           // kept alive for its own sake: see `active`.
           active.delete(this);
-          this.dispatchEvent(Object.assign(new Event('giveup'), { reason: a }));
+          this.dispatchEvent(eventWith('giveup', { reason: a }));
           return this.#endIterators();
         }
         case KIND_DROPPED:
-          return this.dispatchEvent(Object.assign(new Event('dropped'), { messages: a }));
+          return this.dispatchEvent(eventWith('dropped', { messages: a }));
         case KIND_UNSENT:
-          return this.dispatchEvent(Object.assign(new Event('unsent'), { messages: a }));
+          return this.dispatchEvent(eventWith('unsent', { messages: a }));
         case KIND_ERROR:
-          return this.dispatchEvent(Object.assign(new Event('error'), { message: a }));
+          return this.dispatchEvent(eventWith('error', { message: a }));
       }
     }
 
@@ -351,35 +607,41 @@ export function defineReconnectingWebSocket(createCore) {
       if (this.#binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data]);
       if (this.#iterators.size) for (const iterator of this.#iterators) iterator.push(data);
       this.#origin ??= originOf(this.#url);
-      this.dispatchEvent(new SocketMessageEvent(data, this.#origin));
+      this.dispatchEvent(SocketMessageEvent
+        ? new SocketMessageEvent(data, this.#origin)
+        : eventWith('message', { data, origin: this.#origin }));
     }
 
     #closed(code, reason, wasClean, final) {
       final = final || this.#readyState === CLOSING || (this.#core?.isFinished() ?? true);
-      const failed = !this.#opened && !wasClean;
+      const failed = (!this.#opened && !wasClean) || this.#failed;
       this.#opened = false;
+      this.#failed = false;
       if (final) {
         this.#readyState = CLOSED;
         active.delete(this);
       }
       else if (this.#readyState === OPEN) this.#readyState = CONNECTING;
       // As the browser does: `error` before `close` for a connection that failed before it
-      // opened (not for an open one that was cut).
+      // opened, or that the browser failed after (see `#onSocketError`).
       if (failed) this.dispatchEvent(new Event('error'));
-      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
+      this.dispatchEvent(new SocketCloseEvent('close', { code, reason, wasClean }));
       if (final) {
         this.#endIterators();
-        this.#readFrom(null);
+        this.#listenTo(null, false);
         this.#release();
       }
     }
 
     // Called by the core as it creates a socket, before any of its events, with the client
-    // borrowed: this only moves the listener (and must not call into the core).
-    #readFrom(socket) {
+    // borrowed: this only moves the listeners (and must not call into the core). The class
+    // reads the socket's messages itself when `reads` is true.
+    #listenTo(socket, reads) {
       this.#socket?.removeEventListener('message', this.#onSocketMessage);
+      this.#socket?.removeEventListener('error', this.#onSocketError);
       this.#socket = socket;
-      socket?.addEventListener('message', this.#onSocketMessage);
+      socket?.addEventListener('error', this.#onSocketError);
+      if (reads) socket?.addEventListener('message', this.#onSocketMessage);
     }
 
     // Closed for good by close(): the Rust core (its wasm memory, its window listeners) is let
@@ -396,8 +658,7 @@ export function defineReconnectingWebSocket(createCore) {
     // The messages close() took back unsent, reported after close() returns, as events are.
     #unsent(messages) {
       if (messages.length === 0) return;
-      queueMicrotask(() =>
-        this.dispatchEvent(Object.assign(new Event('unsent'), { messages })));
+      queueMicrotask(() => this.dispatchEvent(eventWith('unsent', { messages })));
     }
 
     #endIterators() {
@@ -406,25 +667,41 @@ export function defineReconnectingWebSocket(createCore) {
 
     static {
       // onopen, onmessage, ...: an attribute handler is one listener, added where it was first
-      // set, so it keeps its place among the others as in the browser.
+      // set, so it keeps its place among the others as in the browser. Any object is kept (an
+      // EventHandler may be an object with handleEvent, which is not called: as natively); a
+      // non-object is null.
       for (const type of HANDLERS) {
-        Object.defineProperty(this.prototype, `on${type}`, {
-          configurable: true,
-          enumerable: true,
-          get() { return this.#handlers.get(type)?.handler ?? null; },
-          set(value) {
-            const handler = typeof value === 'function' ? value : null;
-            let slot = this.#handlers.get(type);
-            if (!slot) {
-              slot = { handler: null, listener: (event) => slot.handler?.call(this, event) };
-              this.#handlers.set(type, slot);
-            }
-            if (handler && !slot.handler) this.addEventListener(type, slot.listener);
-            if (!handler && slot.handler) this.removeEventListener(type, slot.listener);
-            slot.handler = handler;
-          },
-        });
+        const get = function () { return this.#handlers.get(type)?.handler ?? null; };
+        const set = function (value) {
+          const handler = typeof value === 'function' || (typeof value === 'object' && value !== null)
+            ? value : null;
+          let slot = this.#handlers.get(type);
+          if (!slot) {
+            slot = {
+              handler: null,
+              listener: (event) => {
+                if (typeof slot.handler === 'function') return slot.handler.call(this, event);
+              },
+            };
+            this.#handlers.set(type, slot);
+          }
+          if (handler && !slot.handler) this.addEventListener(type, slot.listener);
+          if (!handler && slot.handler) this.removeEventListener(type, slot.listener);
+          slot.handler = handler;
+        };
+        Object.defineProperty(get, 'name', { value: `get on${type}` });
+        Object.defineProperty(set, 'name', { value: `set on${type}` });
+        Object.defineProperty(this.prototype, `on${type}`, { configurable: true, enumerable: true, get, set });
       }
+      // As WebIDL defines an interface: attributes and methods are enumerable.
+      for (const name of Object.getOwnPropertyNames(this.prototype)) {
+        if (name === 'constructor') continue;
+        const descriptor = Object.getOwnPropertyDescriptor(this.prototype, name);
+        if (!descriptor.enumerable) Object.defineProperty(this.prototype, name, { enumerable: true });
+      }
+      Object.defineProperty(this.prototype, Symbol.toStringTag, {
+        value: 'ReconnectingWebSocket', configurable: true, enumerable: false, writable: false,
+      });
     }
   }
 

@@ -14,7 +14,7 @@ mod payload;
 use crate::reconnect::driver::{Core, DriverConfig, OpenHook};
 use crate::reconnect::options::{LocalBoxFuture, Target, UrlProvider, UrlSource};
 use crate::reconnect::{Event, State};
-use crate::socket::Connection;
+use crate::socket::{Connection, Messages};
 use crate::Error;
 use js_sys::{Array, Function, Reflect};
 use payload::JsPayload;
@@ -76,7 +76,8 @@ enum EventKind {
     Dropped = 5,
     Unsent = 6,
     Error = 7,
-    /// A new browser socket, whose messages the class reads itself (see `on_socket`).
+    /// A new browser socket, which the class listens to, and whose messages it reads itself
+    /// when the second argument is true (see `on_socket`).
     Socket = 8,
 }
 
@@ -90,21 +91,42 @@ thread_local! {
     static CLASS: RefCell<Option<(JsValue, CreateCore)>> = const { RefCell::new(None) };
 }
 
-type CreateCore = Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
+type CreateCore =
+    Closure<dyn Fn(JsValue, JsValue, JsValue, JsValue, JsValue) -> Result<JsValue, JsValue>>;
 
-/// The `ReconnectingWebSocket` class (its constructor), created once per program.
+/// The `ReconnectingWebSocket` class (its constructor), created once per program, for code
+/// that has the module loaded already (the tests). The package's entry defines the class
+/// itself, before the module has loaded, and takes [`create_core`] from it.
 #[wasm_bindgen(js_name = reconnectingWebSocketClass)]
 pub fn reconnecting_websocket_class() -> JsValue {
     CLASS.with(|class| {
         let mut class = class.borrow_mut();
         let (constructor, _) = class.get_or_insert_with(|| {
-            let create: CreateCore = Closure::new(|url, protocols, options, emit| {
-                ReconnectingCore::new(url, protocols, options, emit).map(JsValue::from)
+            let create: CreateCore = Closure::new(|url, protocols, options, emit, constructor| {
+                create_core(url, protocols, options, emit, constructor).map(JsValue::from)
             });
             (define_class(create.as_ref()), create)
         });
         constructor.clone()
     })
+}
+
+/// Makes the Rust core of one `ReconnectingWebSocket`, which calls `emit(kind, a, b, c)` for
+/// what happens. The class (`js/reconnecting-websocket.js`) calls this with its arguments
+/// converted and its options checked; not meant to be used directly.
+///
+/// # Errors
+///
+/// The `TypeError` or `SyntaxError` the class would throw for these arguments.
+#[wasm_bindgen(js_name = createCore)]
+pub fn create_core(
+    url: JsValue,
+    protocols: JsValue,
+    options: JsValue,
+    emit: JsValue,
+    constructor: JsValue,
+) -> Result<ReconnectingCore, JsValue> {
+    ReconnectingCore::new(url, protocols, options, emit, constructor)
 }
 
 /// The Rust side of one `ReconnectingWebSocket`. Not meant to be used directly.
@@ -119,8 +141,18 @@ impl ReconnectingCore {
         protocols: JsValue,
         options: JsValue,
         emit: JsValue,
+        constructor: JsValue,
     ) -> Result<Self, JsValue> {
         let options = options::parse(&options)?;
+        let socket_constructor = if constructor.is_undefined() || constructor.is_null() {
+            None
+        } else {
+            Some(constructor.dyn_into::<Function>().map_err(|_| {
+                JsValue::from(js_sys::TypeError::new(
+                    "ReconnectingWebSocket: option \"WebSocket\" must be a WebSocket constructor",
+                ))
+            })?)
+        };
         let emit: Emit = emit
             .dyn_into::<Function>()
             .map_err(|_| JsValue::from(js_sys::TypeError::new("emit must be a function")))?
@@ -137,8 +169,9 @@ impl ReconnectingCore {
             let emit: Emit = JsValue::clone(&emit).unchecked_into();
             move |socket: &web_sys::WebSocket| {
                 let none = JsValue::UNDEFINED;
+                let reads = JsValue::from_bool(reads_itself);
                 if let Err(thrown) =
-                    emit.call(&none, EventKind::Socket as u32, socket, &none, &none)
+                    emit.call(&none, EventKind::Socket as u32, socket, &reads, &none)
                 {
                     report_error(&thrown);
                 }
@@ -193,12 +226,16 @@ impl ReconnectingCore {
             }),
             open_hook: options.on_open.map(open_hook),
             on_event: Some(Rc::new(on_event)),
-            // The class reads messages from the browser socket itself, with no call into wasm
-            // per message, whenever the driver has nothing to judge per message.
-            on_socket: reads_itself.then(|| {
-                let on_socket: crate::reconnect::driver::SocketCallback = Rc::new(on_socket);
-                on_socket
-            }),
+            // The class listens to each socket too (for the browser's `error`), and reads its
+            // messages itself, with no call into wasm per message, whenever the driver has
+            // nothing to judge per message.
+            on_socket: Some(Rc::new(on_socket)),
+            messages: if reads_itself {
+                Messages::Ignored
+            } else {
+                Messages::Read
+            },
+            socket_constructor,
             // Events go to `on_event` as they happen; none wait unread.
             max_unread_messages: usize::MAX,
         };
@@ -266,9 +303,15 @@ impl ReconnectingCore {
         self.core.is_closing()
     }
 
-    /// Closes the current connection, if any, and connects again at once.
-    pub fn reconnect(&self) {
-        self.core.reconnect();
+    /// Closes the current connection, if any (with `code` and `reason` when given, which the
+    /// class has checked as `close()` checks them), and connects again at once.
+    pub fn reconnect(&self, code: Option<u16>, reason: Option<String>) {
+        match (code, reason) {
+            (None, None) => self.core.reconnect(),
+            (code, reason) => self
+                .core
+                .reconnect_with(code.unwrap_or(1000), reason.unwrap_or_default()),
+        }
     }
 
     /// Whether the client gave up reconnecting.

@@ -17,6 +17,16 @@ extern "C" {
     fn object_keys(object: &JsValue) -> Result<Array, JsValue>;
 }
 
+// The class reads and checks the options first (js/options.js, which it imports from beside
+// itself: this import also puts that file there), and hands on a plain object of checked
+// values; these checks are the same, for a core made some other way.
+#[wasm_bindgen(module = "/js/options.js")]
+extern "C" {
+    /// A value as an option error shows it: strings quoted, numbers as JavaScript prints them.
+    #[wasm_bindgen(js_name = describeValue)]
+    fn describe(value: &JsValue) -> String;
+}
+
 /// Every option the class understands, in the order the documentation lists them.
 const KNOWN: [&str; 14] = [
     "minDelay",
@@ -51,25 +61,6 @@ fn type_error(option: &str, expected: &str, got: &JsValue) -> JsValue {
         describe(got)
     ))
     .into()
-}
-
-fn describe(value: &JsValue) -> String {
-    if let Some(text) = value.as_string() {
-        return format!("\"{text}\"");
-    }
-    if value.as_f64().is_some() {
-        // JavaScript's own number formatting: Rust's f64 Display would add 9 KB of wasm.
-        let number: &js_sys::Number = value.unchecked_ref();
-        return number
-            .to_string_with_radix(10)
-            .map(String::from)
-            .unwrap_or_default();
-    }
-    match value.js_typeof().as_string() {
-        Some(kind) if value.is_null() => format!("null ({kind})"),
-        Some(kind) => kind,
-        None => "something else".to_owned(),
-    }
 }
 
 /// Reads `name` from `object` once (a getter runs once; what it throws is thrown as it is);

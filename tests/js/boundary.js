@@ -919,6 +919,7 @@ const BOUNDARY_CHECKS = [
       undefined,
       { ...FAST, maxQueuedBytes: 64 * 1024 * 1024, heartbeat: { interval: 100, timeout: 300 } },
     ));
+    socket.binaryType = 'arraybuffer';
     await opened(socket);
     const big = new Uint8Array(24 * 1024 * 1024).fill(7);
     const small = new Uint8Array([1, 2, 3, 4]);
@@ -952,6 +953,7 @@ const BOUNDARY_CHECKS = [
     native.binaryType = 'arraybuffer';
     await opened(native);
     const subject = t.open('/echo');
+    subject.binaryType = 'arraybuffer';
     await opened(subject);
     const kinds = [
       ['a resizable ArrayBuffer', resizable],

@@ -646,14 +646,16 @@ const CHECKS = [
     eq(error.name, 'InvalidStateError', 'name');
   }],
 
-  ['send(42) and send({}) throw TypeError', async (t) => {
+  ['send(42), send({}), send(null) send them as strings, as native (WebIDL); send(Symbol()) throws TypeError', async (t) => {
     const socket = t.open('/echo');
-    for (const [value, label] of [[42, '42'], [{}, '{}']]) {
-      const error = thrown(() => socket.send(value), `send(${label})`);
-      assert(error instanceof TypeError, `send(${label}): expected a TypeError, got ${describeError(error)}`);
-    }
+    const error = thrown(() => socket.send(Symbol('data')), 'send(Symbol())');
+    assert(error instanceof TypeError, `send(Symbol()): expected a TypeError, got ${describeError(error)}`);
+    socket.send(42);
+    socket.send({});
+    socket.send(null);
+    socket.send({ toString: () => 'custom' });
     await opened(socket);
-    eqList(await messagesDuring(socket, 300), [], 'echoes (nothing was sent)');
+    eqList(await nextMessages(socket, 4), ['42', '[object Object]', 'null', 'custom'], 'echoes');
   }],
 
   // reconnect() and the open hook ------------------------------------------------------
@@ -692,6 +694,7 @@ const CHECKS = [
       ...FAST,
       onOpen: (connection) => connection.send('hello'),
     });
+    socket.binaryType = 'arraybuffer';
     const events = recorder(socket);
     await events.until('message hello');
     const restartAt = events.log.length;
@@ -797,9 +800,73 @@ const CHECKS = [
     eqList(got, [], 'yielded');
   }],
 
+  // What reconnecting-websocket users expect ----------------------------------------------
+  ['startClosed: CLOSED, no connection, sends queue; reconnect() connects and sends them', async (t) => {
+    const socket = t.open('/echo', undefined, { startClosed: true });
+    const events = recorder(socket);
+    eq(socket.readyState, CLOSED, 'readyState');
+    socket.send('queued while closed');
+    eq(socket.queuedMessages, 1, 'queuedMessages');
+    await sleep(200);
+    eqList(events.log, [], 'events before reconnect()');
+    socket.reconnect();
+    eq(socket.readyState, CONNECTING, 'readyState after reconnect()');
+    await events.until('message queued while closed');
+  }],
+
+  ['retryCount: failed attempts since the last open, 0 again once open', async (t) => {
+    const socket = t.open('/drop?delay=200', undefined, FAST);
+    const events = recorder(socket);
+    await events.until('open');
+    eq(socket.retryCount, 0, 'retryCount when open');
+    const closed = await events.until('close');
+    const retry = await events.until('reconnecting', closed);
+    eq(socket.retryCount, Number(events.log[retry].split(' ')[1]), 'retryCount while reconnecting');
+    assert(socket.retryCount >= 1, `retryCount ${socket.retryCount}`);
+    await events.until('open', retry);
+    eq(socket.retryCount, 0, 'retryCount when open again');
+  }],
+
+  ['reconnect(4001, "bye") closes with that code and reason and connects again; reconnect(1001) throws', async (t) => {
+    const socket = t.open('/echo', undefined, FAST);
+    const events = recorder(socket);
+    await events.until('open');
+    const refused = thrown(() => socket.reconnect(1001), 'reconnect(1001)');
+    assert(refused instanceof DOMException && refused.name === 'InvalidAccessError', `reconnect(1001): got ${describeError(refused)}`);
+    let reason = null;
+    socket.addEventListener('close', (event) => (reason = event.reason));
+    socket.reconnect(4001, 'bye');
+    const closed = await events.until('close');
+    eq(events.log[closed], 'close 4001', 'the close event');
+    eq(reason, 'bye', 'its reason');
+    await events.until('open', closed);
+  }],
+
+  ['the WebSocket option: every connection is made through the given constructor', async (t) => {
+    let made = 0;
+    class Counting extends WebSocket {
+      constructor(url, protocols) {
+        super(url, protocols);
+        made += 1;
+      }
+    }
+    const socket = t.open('/drop?delay=200', undefined, { ...FAST, WebSocket: Counting });
+    const events = recorder(socket);
+    const first = await events.until('open');
+    await events.until('open', first + 1);
+    eq(made, 2, 'sockets made through the option');
+    const error = thrown(() => t.open('/echo', undefined, { WebSocket: 'ws' }), 'WebSocket: "ws"');
+    assert(error instanceof TypeError && error.message.includes('"WebSocket"'), `got ${describeError(error)}`);
+  }],
+
   // Message data ---------------------------------------------------------------------
-  ['binaryType defaults to arraybuffer', async (t) => {
-    eq(t.open('/echo').binaryType, 'arraybuffer', 'binaryType');
+  ['binaryType defaults to blob, as native; only its two values are taken', async (t) => {
+    const socket = t.open('/echo');
+    eq(socket.binaryType, 'blob', 'binaryType');
+    socket.binaryType = 'nodebuffer';
+    eq(socket.binaryType, 'blob', 'binaryType after an unknown value');
+    socket.binaryType = 'arraybuffer';
+    eq(socket.binaryType, 'arraybuffer', 'binaryType after arraybuffer');
   }],
 
   ['message data: a burst of 2,000 arrives whole and in order, read from the socket itself and, with a heartbeat, through the core', async (t) => {
@@ -823,8 +890,9 @@ const CHECKS = [
     eq(data, 'héllo 🦀', 'data');
   }],
 
-  ['message data: binary is an ArrayBuffer with the same bytes', async (t) => {
+  ['message data: binaryType arraybuffer gives an ArrayBuffer with the same bytes', async (t) => {
     const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
     await opened(socket);
     const data = await echo(socket, new Uint8Array([0, 1, 127, 128, 255]));
     assert(data instanceof ArrayBuffer, `data is ${show(data)}`);
@@ -842,6 +910,7 @@ const CHECKS = [
 
   ['message data: every listener and the iterator get the same value', async (t) => {
     const socket = t.open('/echo');
+    socket.binaryType = 'arraybuffer';
     await opened(socket);
     const iterator = socket[Symbol.asyncIterator]();
     const seen = [];

@@ -22,6 +22,7 @@
 //     /burst?count=N (0)                      "0".."N-1" at once on open, then echo
 //     /close?code=C (1000)&reason=R ('')&delay=MS (0)   echo, then a clean close
 //     /drop?delay=MS (0)                      echo, then cut TCP, no close frame
+//     /bad-frame?delay=MS (0)                 echo, then a frame with a reserved opcode
 //     /refuse?status=S (403)                  answer the handshake with HTTP S
 //     /stall                                  never answer the handshake
 //     /protocol?choose=P                      pick P if offered, then echo
@@ -271,6 +272,16 @@ const ROUTES = {
     open(ws, options) {
       echo(ws);
       whileOpen(ws, options.delay, () => ws.terminate());
+    },
+  },
+
+  // Breaks the protocol after `delay` ms: a frame with a reserved opcode (3), which the
+  // browser must answer by failing the connection (error, then close 1006).
+  '/bad-frame': {
+    params: { delay },
+    open(ws, options, socket) {
+      echo(ws);
+      whileOpen(ws, options.delay, () => socket.write(Buffer.from([0x83, 0x00])));
     },
   },
 
