@@ -75,6 +75,24 @@ export interface ReconnectingWebSocketOptions {
   onOpen?: (socket: OpenHookSocket) => void | Promise<void>;
   /** Send buffer size, in bytes, above which the socket counts as busy. Default: 1048576. */
   highWaterMark?: number;
+  /**
+   * Start CLOSED, without connecting, until `reconnect()`; messages sent meanwhile are queued.
+   * Default: false.
+   */
+  startClosed?: boolean;
+  /**
+   * The WebSocket constructor to use (the `ws` package's in Node before 22, or a test double).
+   * Default: the platform's `WebSocket` as it was when the package loaded.
+   */
+  WebSocket?: WebSocketConstructor | null;
+}
+
+/** What the `WebSocket` option takes: anything constructed as `new WebSocket(url, protocols)`. */
+export type WebSocketConstructor = abstract new (url: string, protocols?: string | string[]) => unknown;
+
+/** The `open` event: which attempt (since the last open) connected. */
+export interface OpenEvent extends Event {
+  readonly attempt: number;
 }
 
 /** Fired before each retry. */
@@ -95,7 +113,7 @@ export interface MessagesEvent extends Event {
 }
 
 export interface ReconnectingWebSocketEventMap {
-  open: Event & { readonly attempt: number };
+  open: OpenEvent;
   message: MessageEvent;
   close: CloseEvent;
   error: Event;
@@ -104,6 +122,18 @@ export interface ReconnectingWebSocketEventMap {
   dropped: MessagesEvent;
   unsent: MessagesEvent;
 }
+
+/**
+ * An event handler property's type. In the handlers `WebSocket` has too, `this` is a
+ * `WebSocket` and the event is one `WebSocket` would give (the open event's `attempt` is
+ * optional there): TypeScript compares handler properties strictly, and a
+ * ReconnectingWebSocket must be assignable to `WebSocket`. `addEventListener('open', ...)`
+ * gives the fully typed event, and the socket's own variable its extra properties.
+ */
+type Handler<E, This = ReconnectingWebSocket> = ((this: This, event: E) => unknown) | null;
+
+/** Resolves when the WebAssembly module is ready (clients made before then wait for it). */
+export declare const ready: Promise<unknown>;
 
 /** A drop-in for the browser's `WebSocket` that reconnects, queues and stays alive. */
 export declare class ReconnectingWebSocket extends EventTarget {
@@ -128,19 +158,26 @@ export declare class ReconnectingWebSocket extends EventTarget {
   readonly queuedMessages: number;
   binaryType: BinaryType;
 
-  onopen: ((this: ReconnectingWebSocket, event: ReconnectingWebSocketEventMap['open']) => unknown) | null;
-  onmessage: ((this: ReconnectingWebSocket, event: MessageEvent) => unknown) | null;
-  onclose: ((this: ReconnectingWebSocket, event: CloseEvent) => unknown) | null;
-  onerror: ((this: ReconnectingWebSocket, event: Event) => unknown) | null;
-  onreconnecting: ((this: ReconnectingWebSocket, event: ReconnectingEvent) => unknown) | null;
-  ongiveup: ((this: ReconnectingWebSocket, event: GiveUpEvent) => unknown) | null;
+  /** Failed attempts since the last open (0 during the first attempt, and while open). */
+  readonly retryCount: number;
+
+  onopen: Handler<Event & { readonly attempt?: number }, WebSocket>;
+  onmessage: Handler<MessageEvent, WebSocket>;
+  onclose: Handler<CloseEvent, WebSocket>;
+  onerror: Handler<Event, WebSocket>;
+  onreconnecting: Handler<ReconnectingEvent>;
+  ongiveup: Handler<GiveUpEvent>;
 
   /** Sends now if open, else queues for the next connection. */
   send(data: SendData): void;
   /** Closes for good, a client that gave up too (which lets go of all it holds). */
   close(code?: number, reason?: string): void;
-  /** Closes the current connection, if any, and connects again at once. */
-  reconnect(): void;
+  /**
+   * Closes the current connection, if any (with `code` and `reason`, checked as `close`
+   * checks them), and connects again at once. Starts a client made with `startClosed`, and
+   * one that gave up.
+   */
+  reconnect(code?: number, reason?: string): void;
   /** The data of every incoming message until the socket is closed for good. */
   [Symbol.asyncIterator](): AsyncIterableIterator<string | ArrayBuffer | Blob>;
 

@@ -7,11 +7,31 @@ const manifest = JSON.parse(fs.readFileSync(path, 'utf8'));
 manifest.name = 'resocket';
 manifest.description =
   'A drop-in, reconnecting WebSocket for the browser, built in Rust and WebAssembly.';
+// Browsers and bundlers get index.js (the module fetched beside it); Node, and server-side
+// rendering, get node.js (the module read from disk), or node.cjs through `require`.
 manifest.module = 'index.js';
-manifest.main = 'index.js';
+manifest.browser = 'index.js';
+manifest.main = 'node.cjs';
 manifest.types = 'index.d.ts';
-manifest.exports = { '.': { types: './index.d.ts', default: './index.js' } };
-manifest.sideEffects = ['./index.js', './snippets/*'];
-manifest.files = [...new Set([...(manifest.files ?? []), 'index.js', 'index.d.ts', 'snippets/'])];
+manifest.exports = {
+  '.': {
+    types: './index.d.ts',
+    node: { import: './node.js', require: './node.cjs' },
+    require: './node.cjs',
+    default: './index.js',
+  },
+  './package.json': './package.json',
+};
+manifest.sideEffects = ['./index.js', './node.js', './node.cjs', './snippets/*'];
+manifest.files = [...new Set([
+  ...(manifest.files ?? []), 'index.js', 'node.js', 'node.cjs', 'index.d.ts', 'snippets/', 'LICENSE-MIT',
+])];
+manifest.license = 'MIT';
+// The repository's address is a placeholder (Cargo.toml's) until the public one exists.
+manifest.repository = { type: 'git', url: 'https://example.invalid/resocket.git' };
+manifest.homepage = 'https://example.invalid/resocket#readme';
+manifest.bugs = { url: 'https://example.invalid/resocket/issues' };
+// Node 18 for the package itself; its global WebSocket needs Node 22 (or the WebSocket option).
+manifest.engines = { node: '>=18' };
 manifest.keywords = ['websocket', 'reconnect', 'reconnecting-websocket', 'wasm'];
 fs.writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);

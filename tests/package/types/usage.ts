@@ -1,6 +1,6 @@
 // Type-checked against the package's declarations (pkg/index.d.ts) by types.test.mjs: what a
 // TypeScript user writes must compile, and the mistakes marked below must not.
-import { ReconnectingWebSocket, type ReconnectingWebSocketOptions } from 'resocket';
+import { ReconnectingWebSocket, ready, type ReconnectingWebSocketOptions } from 'resocket';
 
 const options: ReconnectingWebSocketOptions = {
   minDelay: 100,
@@ -38,3 +38,29 @@ const wrongDelay: ReconnectingWebSocketOptions = { minDelay: '1s' };
 // @ts-expect-error: a socket cannot send a plain object
 ws.send({ hello: 'world' });
 console.log(wrongJitter, wrongDelay);
+
+// A drop-in: usable wherever a WebSocket is expected, with its own events still typed.
+const asWebSocket: WebSocket = new ReconnectingWebSocket('wss://example.com');
+function takesWebSocket(socket: WebSocket): number {
+  return socket.readyState;
+}
+takesWebSocket(new ReconnectingWebSocket('wss://example.com', 'chat'));
+asWebSocket.onmessage = function (event) {
+  console.log(this.url, event.data);
+};
+ws.onopen = function (event) {
+  const attempt: number | undefined = event.attempt;
+  console.log(this.url, ws.retryCount, attempt);
+};
+ws.onreconnecting = (event) => console.log(event.delay);
+ws.addEventListener('open', (event) => console.log(event.attempt));
+
+// Options of reconnecting-websocket users, and the module's readiness.
+const later = new ReconnectingWebSocket('wss://example.com', undefined, {
+  startClosed: true,
+  WebSocket: globalThis.WebSocket,
+});
+later.reconnect(4000, 'now');
+await ready;
+// @ts-expect-error: the WebSocket option is a constructor
+new ReconnectingWebSocket('wss://example.com', undefined, { WebSocket: 'ws' });

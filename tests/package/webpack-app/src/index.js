@@ -9,7 +9,9 @@ document.body.append(open, echo);
 
 // A relative URL, on the page's own origin, as with the browser's WebSocket.
 const ws = new ReconnectingWebSocket('/echo');
-ws.onopen = () => ws.send('hello from webpack');
+// Sent at once, before the WebAssembly module has loaded: the client is CONNECTING and
+// queues the message (where a WebSocket would throw).
+ws.send('hello from webpack');
 ws.onmessage = (event) => {
   echo.textContent = event.data;
   document.body.dataset.echo = event.data;
