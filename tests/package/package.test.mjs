@@ -26,6 +26,9 @@ const HERE = path.join(ROOT, 'tests/package');
 const ECHO_WAIT_MS = 15_000;
 // An install with a cold npm cache downloads the bundlers; a warm one takes seconds.
 const APP_TIMEOUT_MS = 300_000;
+// What a page needs to let the package run, and the same without compiling WebAssembly.
+const CSP = "script-src 'self' 'wasm-unsafe-eval'";
+const CSP_WITHOUT_WASM = "script-src 'self'";
 
 const APPS = [
   { name: 'webpack-app', bundler: 'webpack', build: ['webpack'], message: 'hello from webpack' },
@@ -79,8 +82,8 @@ function filesUnder(dir) {
 const gzipped = (file) => gzipSize([file]).gz;
 
 /** Starts the test server serving `staticRoot`; resolves to its http origin. */
-async function serve(staticRoot, portFile) {
-  const server = await startServer(staticRoot, portFile);
+async function serve(staticRoot, portFile, options) {
+  const server = await startServer(staticRoot, portFile, options);
   servers.push(server);
   return server.origin;
 }
@@ -183,45 +186,66 @@ describe('the npm package in fresh apps', () => {
       );
 
       const origin = await serve(dist, path.join(temporary, `${app.name}.port`));
-      const page = await browser.newPage();
-      const errors = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      page.on('console', (message) => {
-        // Failed loads are reported with their URL below; the console's line has none.
-        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-          errors.push(message.text());
-        }
-      });
-      page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
-      page.on('response', (response) => {
-        // The browser asks for a favicon that neither app has.
-        if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') {
-          errors.push(`${response.status()} for ${response.url()}`);
-        }
-      });
-      try {
-        start = performance.now();
-        await page.goto(`${origin}/`);
-        try {
-          await page.waitForFunction(() => document.body?.dataset.echo, null, { timeout: ECHO_WAIT_MS });
-        } catch {
-          const body = await page.evaluate(() => document.body?.outerHTML).catch(() => '(none)');
-          assert.fail(
-            `no echo within ${ECHO_WAIT_MS / 1000} s; the page shows ${body}` +
-              (errors.length ? `; page errors: ${errors.join(' | ')}` : ''),
-          );
-        }
-        const shown = await page.evaluate(() => ({
-          echo: document.body.dataset.echo,
-          echoText: document.querySelector('#echo')?.textContent,
-          open: document.querySelector('#open')?.textContent,
-        }));
-        assert.deepEqual(shown, { echo: app.message, echoText: app.message, open: '1' });
-        assert.deepEqual(errors, [], 'the page logged errors');
-        console.log(`[${app.name}] echo "${shown.echo}" shown ${seconds(start)} s after navigation`);
-      } finally {
-        await page.close().catch(() => {});
-      }
+      start = performance.now();
+      const { shown, errors } = await visit(origin, ECHO_WAIT_MS);
+      assert.ok(shown, `no echo within ${ECHO_WAIT_MS / 1000} s` + (errors.length ? `; page errors: ${errors.join(' | ')}` : ''));
+      assert.deepEqual(shown, { echo: app.message, echoText: app.message, open: '1' });
+      assert.deepEqual(errors, [], 'the page logged errors');
+      console.log(`[${app.name}] echo "${shown.echo}" shown ${seconds(start)} s after navigation`);
+
+      // The policy js/README.md documents: enough. Without 'wasm-unsafe-eval' the module
+      // cannot compile: the page says why, and nothing is echoed.
+      const strict = await serve(dist, path.join(temporary, `${app.name}-csp.port`), { csp: CSP });
+      const underPolicy = await visit(strict, ECHO_WAIT_MS);
+      assert.deepEqual(underPolicy.shown, shown, `under "${CSP}"; page errors: ${underPolicy.errors.join(' | ')}`);
+      assert.deepEqual(underPolicy.errors, [], `the page logged errors under "${CSP}"`);
+      const tooStrict = await serve(dist, path.join(temporary, `${app.name}-no-wasm.port`), { csp: CSP_WITHOUT_WASM });
+      const refused = await visit(tooStrict, 3_000);
+      assert.equal(refused.shown, null, `echoed under "${CSP_WITHOUT_WASM}"`);
+      assert.ok(
+        refused.errors.some((error) => /WebAssembly|wasm/i.test(error)),
+        `no error about WebAssembly under "${CSP_WITHOUT_WASM}": ${refused.errors.join(' | ')}`,
+      );
+      console.log(`[${app.name}] echoes under "${CSP}"; under "${CSP_WITHOUT_WASM}" reports: ${refused.errors[0].slice(0, 120)}`);
     });
   }
 });
+
+/**
+ * Opens `origin` in a new page and waits up to `wait` ms for the app's echo. Resolves to
+ * what the page shows (null without an echo) and the errors it logged.
+ */
+async function visit(origin, wait) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    // Failed loads are reported with their URL below; the console's line has none.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      errors.push(message.text());
+    }
+  });
+  page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
+  page.on('response', (response) => {
+    // The browser asks for a favicon that neither app has.
+    if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') {
+      errors.push(`${response.status()} for ${response.url()}`);
+    }
+  });
+  try {
+    await page.goto(`${origin}/`);
+    try {
+      await page.waitForFunction(() => document.body?.dataset.echo, null, { timeout: wait });
+    } catch {
+      return { shown: null, errors };
+    }
+    const shown = await page.evaluate(() => ({
+      echo: document.body.dataset.echo,
+      echoText: document.querySelector('#echo')?.textContent,
+      open: document.querySelector('#open')?.textContent,
+    }));
+    return { shown, errors };
+  } finally {
+    await page.close().catch(() => {});
+  }
+}

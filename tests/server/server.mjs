@@ -739,6 +739,9 @@ function handleHttpRequest(req, res) {
 // The demo is served by this same server (--static DIR), so the page and its WebSocket
 // routes share one origin and one free port.
 let staticRoot = null;
+// A Content-Security-Policy header for every static response (--csp POLICY), to test pages
+// under a policy.
+let contentSecurityPolicy = null;
 const CONTENT_TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -757,7 +760,9 @@ function serveStatic(pathname, res) {
   fs.readFile(file, (error, body) => {
     if (error) return notFound(res);
     const type = CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream';
-    res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+    const headers = { 'Content-Type': type, 'Cache-Control': 'no-store' };
+    if (contentSecurityPolicy) headers['Content-Security-Policy'] = contentSecurityPolicy;
+    res.writeHead(200, headers);
     res.end(body);
   });
 }
@@ -768,14 +773,15 @@ function notFound(res) {
 }
 
 function parseArguments(argv) {
-  const args = { portFile: null, exitWithStdin: false, staticRoot: null, port: 0 };
+  const args = { portFile: null, exitWithStdin: false, staticRoot: null, port: 0, csp: null };
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--port-file' && i + 1 < argv.length) args.portFile = argv[++i];
     else if (argv[i] === '--exit-with-stdin') args.exitWithStdin = true;
     else if (argv[i] === '--static' && i + 1 < argv.length) args.staticRoot = path.resolve(argv[++i]);
     else if (argv[i] === '--port' && i + 1 < argv.length) args.port = Number(argv[++i]);
+    else if (argv[i] === '--csp' && i + 1 < argv.length) args.csp = argv[++i];
     else {
-      console.error(`usage: server.mjs [--port-file PATH] [--exit-with-stdin] [--static DIR] [--port N]`);
+      console.error(`usage: server.mjs [--port-file PATH] [--exit-with-stdin] [--static DIR [--csp POLICY]] [--port N]`);
       process.exit(2);
     }
   }
@@ -821,6 +827,7 @@ function shutdown(portFile) {
 function main() {
   const args = parseArguments(process.argv.slice(2));
   staticRoot = args.staticRoot;
+  contentSecurityPolicy = args.csp;
 
   httpServer.on('upgrade', handleUpgrade);
   httpServer.on('error', onServerError);

@@ -34,11 +34,13 @@ export function launchChromium() {
  * Starts the test server serving `staticRoot` on a free port, its address read back from
  * `portFile`. Resolves to `{ process, origin }`, `origin` being `http://127.0.0.1:PORT`.
  * With --exit-with-stdin the server also goes when this process does, however it ends.
+ * `csp`, when given, is sent as the Content-Security-Policy of every static response.
  */
-export async function startServer(staticRoot, portFile) {
+export async function startServer(staticRoot, portFile, { csp = null } = {}) {
   const server = spawn(
     process.execPath,
-    [SERVER, '--static', staticRoot, '--port-file', portFile, '--exit-with-stdin'],
+    [SERVER, '--static', staticRoot, '--port-file', portFile, '--exit-with-stdin',
+      ...(csp ? ['--csp', csp] : [])],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';

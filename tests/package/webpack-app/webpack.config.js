@@ -1,4 +1,4 @@
-// Nothing resocket-specific: webpack 5 handles the package's top-level await and its
+// Nothing resocket-specific: webpack 5 handles the package's
 // `new URL('resocket_bg.wasm', import.meta.url)` wasm loading by default.
 const path = require('node:path');
 const HtmlWebpackPlugin = require('html-webpack-plugin');
