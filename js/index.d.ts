@@ -20,7 +20,7 @@ export interface OpenHookSocket {
 }
 
 export interface HeartbeatOptions {
-  /** Quiet time, in ms, before a ping is sent. */
+  /** Time, in ms, from the open or the last answer to the next ping (busy or not). */
   interval: number;
   /** Time, in ms, to wait for any message after a ping before the connection is replaced. */
   timeout: number;

@@ -14,8 +14,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Heartbeat {
-    /// How long the connection may stay quiet before a ping is sent: the time from opening,
-    /// or from the last answer, to the next ping.
+    /// The time from opening, or from the last answer to a ping, to the next ping. Messages
+    /// in between do not put the ping off: a busy connection is pinged too.
     pub interval: Duration,
     /// How long to wait for any message after a ping before the connection is declared
     /// dead and replaced. A dead connection is therefore noticed at most
@@ -24,7 +24,8 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
-    /// A heartbeat that pings after `interval` of quiet and gives up `timeout` later.
+    /// A heartbeat that pings every `interval` (counted from the open or the last answer)
+    /// and gives up `timeout` after a ping that gets no answer.
     pub fn new(interval: Duration, timeout: Duration) -> Self {
         Heartbeat { interval, timeout }
     }

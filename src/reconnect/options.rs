@@ -194,8 +194,9 @@ impl ReconnectOptions {
         self
     }
 
-    /// Pings after `interval` of quiet and replaces the connection if nothing arrives within
-    /// `timeout`. Default: off (it needs a server that answers).
+    /// Pings `interval` after the connection opens and after each answer (a busy connection
+    /// pings too), and replaces the connection if nothing arrives within `timeout` of a ping.
+    /// Default: off (it needs a server that answers).
     #[must_use]
     pub fn heartbeat(mut self, heartbeat: impl Into<Option<Heartbeat>>) -> Self {
         self.machine.heartbeat = heartbeat.into();

@@ -8,7 +8,7 @@ pub enum Timer {
     Backoff,
     /// The limit on an attempt's handshake and open hook.
     ConnectTimeout,
-    /// Quiet time before the next heartbeat ping.
+    /// The time from the open, or the last answer, to the next heartbeat ping.
     Heartbeat,
     /// The wait for an answer to a ping.
     PongTimeout,
