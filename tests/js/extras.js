@@ -543,6 +543,48 @@ const CHECKS = [
     await nextEvent(socket, 'reconnecting');
   }],
 
+  // A server's "not yet" (close 1013 / 1012, retry-after=S in the reason) and a delay asked
+  // for by shouldReconnect: the first retry's announced delay, with FAST's backoff (at most
+  // 200 ms) as the jitter on top.
+  ['not yet: 1013 with retry-after=1 waits 1 s plus jitter, and reconnects no sooner', async (t) => {
+    const socket = t.open('/close?code=1013&reason=retry-after%3D1&delay=50', undefined, FAST);
+    // Every listener is added now: close and reconnecting come in one task.
+    const opened = nextEvent(socket, 'open');
+    const closed = nextEvent(socket, 'close').then(() => performance.now());
+    const retry = nextEvent(socket, 'reconnecting');
+    await opened;
+    const closedAt = await closed;
+    const { delay } = await retry;
+    assert(delay >= 1000 && delay <= 1000 + FAST.maxDelay, `delay ${delay} ms`);
+    await nextEvent(socket, 'open');
+    const waited = performance.now() - closedAt;
+    assert(waited >= 990, `reopened ${waited.toFixed(0)} ms after the close`);
+  }, 10000],
+
+  ['not yet: 1013 without a delay waits at least maxDelay', async (t) => {
+    const socket = t.open('/close?code=1013&delay=50', undefined, FAST);
+    const { delay } = await nextEvent(socket, 'reconnecting');
+    assert(delay >= FAST.maxDelay && delay <= 2 * FAST.maxDelay, `delay ${delay} ms`);
+  }],
+
+  ['not yet: retry-after=S in the reason of another retried code (4001) is honoured', async (t) => {
+    const socket = t.open('/close?code=4001&reason=busy%3B%20retry-after%3D0.5&delay=50', undefined, FAST);
+    const { delay } = await nextEvent(socket, 'reconnecting');
+    assert(delay >= 500 && delay <= 500 + FAST.maxDelay, `delay ${delay} ms`);
+  }],
+
+  ['not yet: 1012 (service restart) reconnects within minDelay', async (t) => {
+    const socket = t.open('/close?code=1012&delay=50', undefined, { ...FAST, minDelay: 100, maxDelay: 5000 });
+    const { delay } = await nextEvent(socket, 'reconnecting');
+    assert(delay >= 0 && delay <= 100, `delay ${delay} ms`);
+  }],
+
+  ['shouldReconnect: a number is a delay in ms to wait at least', async (t) => {
+    const socket = t.open('/close?code=4000&delay=50', undefined, { ...FAST, shouldReconnect: () => 700 });
+    const { delay } = await nextEvent(socket, 'reconnecting');
+    assert(delay >= 700 && delay <= 700 + FAST.maxDelay, `delay ${delay} ms`);
+  }],
+
   ['default policy: close 1008 ends in giveup', async (t) => {
     const socket = t.open('/close?code=1008', undefined, FAST);
     let reconnecting = 0;
