@@ -7,13 +7,15 @@
 // round by itself; around each run it asks this runner for CPU times, which are read from
 // /proc: the renderer processes' utime+stime (all threads) and their main thread's run time
 // (/proc/PID/schedstat, ns), the server's, and the rest of Chromium's. At the end the page
-// posts its figures here and this prints the tables and the goals.
+// posts its figures here and this prints the tables and the goals. Then come the cold page
+// loads (bench/page/cold.html): a fresh Chromium and profile for each, raw and the npm package
+// alternating, timed from navigation start to the first open.
 //
 // Options (also as environment variables BENCH_ROUNDS, BENCH_SCALE):
 //   --rounds N        rounds of interleaved subjects (default 7)
 //   --scale X         multiplies every message count (default 1; 0.1 for a quick look)
 //   --only IDS        scenarios, comma-separated (recv-text32, recv-bin1k, recv-bin64k,
-//                     send-bin1k, echo-text32, reconnect, memory, held)
+//                     send-bin1k, echo-text32, reconnect, memory, held, cold)
 //   --subjects IDS    subjects, comma-separated (raw, rust, js, raw2; memory: rust-socket,
 //                     js-counted)
 //   --profile         records a CPU profile (CDP Profiler, sampling every 100 µs) of each run
@@ -348,6 +350,9 @@ function startRunnerEndpoint(state) {
           case '/report':
             resolveReport(JSON.parse(body));
             return reply(200, 'ok');
+          case '/cold':
+            state.coldWaiters.shift()?.(JSON.parse(body));
+            return reply(200, 'ok');
           case '/profile/start':
             await state.devtools.send('Profiler.start');
             return reply(200, 'ok');
@@ -387,6 +392,57 @@ function launchChromium(url, userDataDir, logFile) {
   const log = fs.openSync(logFile, 'w');
   // Its own process group, so every Chromium process goes when it is stopped.
   return spawn(CHROMIUM, flags, { detached: true, stdio: ['ignore', log, log] });
+}
+
+// ---------------------------------------------------------------------------
+// Cold page loads: a fresh Chromium with a fresh profile for each, so nothing is cached
+// (HTTP cache, V8 code cache, compiled wasm), raw and js alternating round by round.
+// ---------------------------------------------------------------------------
+
+const COLD_WAIT_MS = 30_000;
+
+async function coldLoads(server, runner, state, rounds, scratch) {
+  const results = { raw: [], js: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const subject of round % 2 ? ['js', 'raw'] : ['raw', 'js']) {
+      const profile = fs.mkdtempSync(path.join(scratch, 'cold-profile-'));
+      const figure = new Promise((resolve) => state.coldWaiters.push(resolve));
+      const query = new URLSearchParams({ subject, runner: runner.url });
+      const chromium = launchChromium(`${server.http}/bench/page/cold.html?${query}`, profile,
+        path.join(scratch, 'cold-chromium.log'));
+      const exited = new Promise((resolve) => chromium.once('exit', resolve));
+      const result = await Promise.race([
+        figure,
+        sleep(COLD_WAIT_MS).then(() => ({ error: `no figure within ${COLD_WAIT_MS} ms` })),
+      ]);
+      state.coldWaiters.length = 0;
+      stopChromium(chromium);
+      await Promise.race([exited, sleep(5_000)]);
+      fs.rmSync(profile, { recursive: true, force: true });
+      if (result.error) throw new Error(`cold load, ${subject}: ${result.error}`);
+      results[subject].push(result);
+    }
+  }
+  return results;
+}
+
+function printCold(results, rounds) {
+  const opens = (subject) => results[subject].map((result) => result.openMs);
+  const extra = median(opens('js')) - median(opens('raw'));
+  const js = (field) => spread(results.js.map((result) => result[field]), 1);
+  const rows = [
+    ['raw WebSocket', spread(results.raw.map((result) => result.moduleMs), 1), 'n/a', 'n/a',
+      spread(opens('raw'), 1), ''],
+    ['JS ReconnectingWebSocket (npm package)', js('moduleMs'), `${js('wasmStartMs')} → ${js('wasmEndMs')}`,
+      js('readyMs'), spread(opens('js'), 1), `${signed(extra)} ms`],
+  ];
+  return [
+    `### Cold page load: navigation start to the first open of /echo (fresh Chromium and profile each time, ${rounds} rounds, median (min–max) ms)`,
+    '',
+    table(['subject', 'page script runs', 'wasm fetched', 'wasm ready', 'first open', 'vs raw'], rows, ['l']),
+    '',
+    `${extra <= 50 ? 'PASS' : 'MISS'}  JS class cold load <= raw + 50 ms: ${signed(extra)} ms (medians)`,
+  ].join('\n');
 }
 
 function stopChromium(chromium) {
@@ -771,51 +827,64 @@ async function main() {
     server = await startServer(scratch);
     say(`server at ${server.http}`);
 
-    const capacityScenarios = throughputScenarios(options.scale)
-      .filter((s) => s.kind !== 'echo')
-      .filter((s) => !options.only || options.only.split(',').includes(s.id));
-    let capacity = {};
-    if (!options.profile) {
-      say('server rates against a Node ws client');
-      capacity = await serverCapacity(server, capacityScenarios);
-    }
-
-    const state = { browserPid: null, serverPid: server.child.pid, devtools: null, profiles: [] };
+    const onlyIds = options.only?.split(',') ?? null;
+    const runPage = !onlyIds || onlyIds.some((id) => id !== 'cold');
+    const runCold = !options.profile && (!onlyIds || onlyIds.includes('cold'));
+    const state = { browserPid: null, serverPid: server.child.pid, devtools: null, profiles: [], coldWaiters: [] };
     runner = await startRunnerEndpoint(state);
-    const query = new URLSearchParams({ runner: runner.url, rounds: String(options.rounds), scale: String(options.scale) });
-    if (options.only) query.set('only', options.only);
-    if (options.subjects) query.set('subjects', options.subjects);
-    if (options.profile) query.set('profile', '1');
-    if (options.pkg) query.set('pkg', options.pkg);
-    if (options.pkgB) query.set('pkgB', options.pkgB);
-    if (options.benchpkg) query.set('benchpkg', options.benchpkg);
-    const pageUrl = `${server.http}/bench/page/index.html`;
+    if (runPage) {
+      const capacityScenarios = throughputScenarios(options.scale)
+        .filter((s) => s.kind !== 'echo')
+        .filter((s) => !options.only || options.only.split(',').includes(s.id));
+      let capacity = {};
+      if (!options.profile) {
+        say('server rates against a Node ws client');
+        capacity = await serverCapacity(server, capacityScenarios);
+      }
 
-    // With --profile the page waits for the profiler to be attached before it starts.
-    chromium = launchChromium(`${pageUrl}?${query}`, userDataDir, path.join(scratch, 'chromium.log'));
-    state.browserPid = chromium.pid;
-    say(`Chromium ${chromium.pid} opened the page; it runs ${options.rounds} rounds`);
-    if (options.profile) {
-      devtools = await devtoolsPage(userDataDir, pageUrl);
-      state.devtools = devtools;
+      const query = new URLSearchParams({ runner: runner.url, rounds: String(options.rounds), scale: String(options.scale) });
+      if (options.only) query.set('only', options.only);
+      if (options.subjects) query.set('subjects', options.subjects);
+      if (options.profile) query.set('profile', '1');
+      if (options.pkg) query.set('pkg', options.pkg);
+      if (options.pkgB) query.set('pkgB', options.pkgB);
+      if (options.benchpkg) query.set('benchpkg', options.benchpkg);
+      const pageUrl = `${server.http}/bench/page/index.html`;
+
+      // With --profile the page waits for the profiler to be attached before it starts.
+      chromium = launchChromium(`${pageUrl}?${query}`, userDataDir, path.join(scratch, 'chromium.log'));
+      state.browserPid = chromium.pid;
+      say(`Chromium ${chromium.pid} opened the page; it runs ${options.rounds} rounds`);
+      if (options.profile) {
+        devtools = await devtoolsPage(userDataDir, pageUrl);
+        state.devtools = devtools;
+      }
+      const exited = new Promise((resolve) => chromium.once('exit', (code) => resolve({ exited: code })));
+      const report = await Promise.race([
+        runner.report,
+        exited,
+        new Promise((resolve) => setTimeout(resolve, 60 * 60 * 1000, { error: 'no report within an hour' }).unref()),
+      ]);
+      loads.end = os.loadavg()[0];
+      if (report.exited !== undefined) {
+        throw new Error(`Chromium exited (${report.exited}) before the page reported; its log:\n` +
+          fs.readFileSync(path.join(scratch, 'chromium.log'), 'utf8').slice(-3000));
+      }
+      if (report.error) throw new Error(`the page failed: ${report.error}`);
+      if (options.json) fs.writeFileSync(options.json, JSON.stringify({ capacity, loads, ...report }, null, 1));
+      if (options.profile) {
+        console.log(state.profiles.join('\n\n'));
+      } else {
+        console.log(printReport(report, capacity, loads, sizes()));
+      }
+      // The cold loads that follow each start a Chromium of their own.
+      stopChromium(chromium);
+      chromium = null;
     }
-    const exited = new Promise((resolve) => chromium.once('exit', (code) => resolve({ exited: code })));
-    const report = await Promise.race([
-      runner.report,
-      exited,
-      new Promise((resolve) => setTimeout(resolve, 60 * 60 * 1000, { error: 'no report within an hour' }).unref()),
-    ]);
-    loads.end = os.loadavg()[0];
-    if (report.exited !== undefined) {
-      throw new Error(`Chromium exited (${report.exited}) before the page reported; its log:\n` +
-        fs.readFileSync(path.join(scratch, 'chromium.log'), 'utf8').slice(-3000));
-    }
-    if (report.error) throw new Error(`the page failed: ${report.error}`);
-    if (options.json) fs.writeFileSync(options.json, JSON.stringify({ capacity, loads, ...report }, null, 1));
-    if (options.profile) {
-      console.log(state.profiles.join('\n\n'));
-    } else {
-      console.log(printReport(report, capacity, loads, sizes()));
+    if (runCold) {
+      say(`cold page loads: ${options.rounds} rounds of raw and js, a fresh Chromium each`);
+      const cold = await coldLoads(server, runner, state, options.rounds, scratch);
+      console.log(`\n${printCold(cold, options.rounds)}`);
     }
   } finally {
     stopAll();
