@@ -41,6 +41,11 @@ const utf8 = new TextEncoder();
 // frees its core.
 const active = new Set();
 
+// Whether the platform had a WebSocket when resocket loaded (src/socket/native.rs keeps that
+// one). Without it, and with no `WebSocket` option, every attempt would fail the same way:
+// Node before 22 rendering a page on the server, say, which must not be kept alive retrying.
+const PLATFORM_HAS_WEBSOCKET = typeof globalThis.WebSocket === 'function';
+
 /** The bytes `send(data)` puts on the wire, or a TypeError for data a WebSocket cannot send. */
 export function byteLength(data) {
   if (typeof data === 'string') {
@@ -473,6 +478,12 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
     // Makes the core, at construction (`sync`: what it throws is thrown to the caller), or
     // later: when the module has loaded, or at reconnect() after startClosed.
     #start(sync) {
+      if (!PLATFORM_HAS_WEBSOCKET && !this.#settings.WebSocket) {
+        // As a connection that could not be made, once: error, close 1006, no retry.
+        return this.#failToStart(new TypeError(
+          'resocket: this platform has no WebSocket (globalThis.WebSocket); pass one, for ' +
+          'example the ws package\'s, as the WebSocket option'));
+      }
       active.add(this);
       if (!createCore) {
         if (loadError) return this.#failToStart(loadError);

@@ -4,6 +4,8 @@
 // import-only: imports the package every way a Node program can, with page globals
 //   (window, document, navigator, location) made into traps that note any read.
 // session CONSTRUCTOR LOADER: a client through a server drop (see node.test.mjs).
+// no-websocket: a client where the platform has no WebSocket and none is passed (Node before
+//   22); this one does not call process.exit, so a timer left behind would keep it running.
 
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -71,10 +73,29 @@ async function session() {
   return result;
 }
 
+async function noWebSocket() {
+  delete globalThis.WebSocket;
+  const { ReconnectingWebSocket } = await import(path.join(pkg, 'node.js'));
+  const socket = new ReconnectingWebSocket(`${server}/echo`, undefined, { minDelay: 10, maxDelay: 20 });
+  const events = [];
+  for (const type of ['open', 'error', 'close', 'reconnecting', 'giveup']) {
+    socket.addEventListener(type, (event) => events.push(type === 'close' ? `close ${event.code}` : type));
+  }
+  // The client is already failing (CLOSING): what it is sent is refused, not kept.
+  let send = 'accepted';
+  try {
+    socket.send('hello');
+  } catch (error) {
+    send = error.name;
+  }
+  await sleep(500);
+  return { events, send, readyState: socket.readyState };
+}
+
+const MODES = { 'import-only': importOnly, session, 'no-websocket': noWebSocket };
 try {
-  const result = mode === 'import-only' ? await importOnly() : await session();
-  console.log(JSON.stringify(result));
+  console.log(JSON.stringify(await MODES[mode]()));
 } catch (error) {
   console.log(JSON.stringify({ error: String(error?.stack ?? error) }));
 }
-process.exit(0);
+if (mode !== 'no-websocket') process.exit(0);

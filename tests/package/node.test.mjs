@@ -42,7 +42,9 @@ after(async () => {
 /** Runs node-client.mjs with `node` and returns what it printed, as JSON. */
 function client(nodePath, ...args) {
   const ws = server.origin.replace(/^http/, 'ws');
-  const output = execFileSync(nodePath, [CLIENT, PKG, ws, ...args], { encoding: 'utf8', timeout: 30_000 });
+  // Its stderr is not shown: the no-websocket client reports its error there, as it should.
+  const output = execFileSync(nodePath, [CLIENT, PKG, ws, ...args],
+    { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
 
@@ -72,6 +74,18 @@ for (const [name, runtime, constructor, loader] of [
     assert.equal(result.finalState, 3);
   });
 }
+
+test('with no WebSocket on the platform and none passed: error and close 1006 once, no retry, and nothing keeps Node running', () => {
+  const started = performance.now();
+  const result = client(process.execPath, 'no-websocket');
+  const took = performance.now() - started;
+  assert.equal(result.error, undefined, result.error);
+  assert.deepEqual(result.events, ['error', 'close 1006']);
+  assert.equal(result.send, 'InvalidStateError', 'send() on the failing client');
+  assert.equal(result.readyState, 3);
+  // It ran 500 ms, then had nothing left to wait for (a retry timer would keep it alive).
+  assert.ok(took < 5_000, `the client process took ${took.toFixed(0)} ms to end`);
+});
 
 test('esbuild bundles the browser entry as an IIFE for ES2020 (no top-level await)', () => {
   const out = path.join(temporary, 'bundle.js');
