@@ -59,6 +59,16 @@ pub enum Error {
     #[error("connection lost ({0})")]
     ConnectionLost(CloseEvent),
 
+    /// More bytes of messages waited unread than
+    /// [`ConnectOptions::max_unread_bytes`](crate::ConnectOptions::max_unread_bytes) allows,
+    /// so the connection was closed with 4009. Every message received before that was
+    /// delivered first; this ends the stream.
+    #[error("more than {limit} bytes of messages were waiting unread; the connection was closed with 4009")]
+    UnreadLimitExceeded {
+        /// The limit that was set, in bytes.
+        limit: usize,
+    },
+
     /// The connection is closing or closed, so nothing more can be sent. What was being
     /// sent was not sent.
     #[error("the connection is closing or closed; the message was not sent")]

@@ -12,7 +12,9 @@
 //! - the subprotocol is negotiated;
 //! - backpressure holds bufferedAmount near the high-water mark for 64 MiB to a slow reader;
 //! - dropping the connect future mid-handshake, or the socket, leaves no listener behind;
-//! - 1,000 connect/send/close cycles grow neither memory nor listeners.
+//! - 1,000 connect/send/close cycles grow neither memory nor listeners;
+//! - `max_unread_bytes`: a reader that stops reading gets what arrived, then the typed error,
+//!   and the connection is closed (4009); without it everything arrives.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -425,4 +427,76 @@ async fn open_at_server() -> u64 {
         .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|digits| digits.parse().ok())
         .unwrap_or_else(|| panic!("no open count in the server's stats: {stats}"))
+}
+
+/// The flood route sends `count` binary messages of 64 KiB on "go"; the reader waits before
+/// reading anything, then reads to the end.
+async fn unread_flood(options: ConnectOptions, count: usize) -> (usize, Option<Error>) {
+    let route = format!("/flood?count={count}&size=65536&binary=1");
+    let mut socket = within(
+        10,
+        "connect",
+        WebSocket::connect_with(&url(&route), options),
+    )
+    .await
+    .expect("connect");
+    socket
+        .send(Message::Text("go".into()))
+        .await
+        .expect("send go");
+    sleep(1500).await;
+    let mut received = 0;
+    loop {
+        match within(10, "the next message", socket.next()).await {
+            Some(Ok(Message::Binary(bytes))) if bytes.len() == 65536 => received += 1,
+            // The route's closing "done".
+            Some(Ok(Message::Text(text))) if text == "done" => {
+                if received == count {
+                    return (received, None);
+                }
+            }
+            Some(Ok(other)) => panic!("unexpected message {other:?}"),
+            Some(Err(error)) => return (received, Some(error)),
+            None => return (received, None),
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn max_unread_bytes_closes_with_4009_after_delivering_what_arrived() {
+    let limit = 1 << 20;
+    let options = ConnectOptions::default().max_unread_bytes(limit);
+    let (received, error) = unread_flood(options, 200).await;
+    assert!(
+        matches!(error, Some(Error::UnreadLimitExceeded { limit: 1_048_576 })),
+        "expected UnreadLimitExceeded after {received} messages, got {error:?}"
+    );
+    // The bound is passed by the 17th message; a few more may arrive while the close is on its
+    // way, but nothing like the 200 (12.5 MiB) the server sent.
+    assert!(
+        (17..200).contains(&received),
+        "{received} messages of 64 KiB arrived before the error"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn without_max_unread_bytes_a_slow_reader_gets_everything() {
+    let (received, error) = unread_flood(ConnectOptions::default(), 200).await;
+    assert!(error.is_none(), "unexpected {error:?}");
+    assert_eq!(received, 200);
+}
+
+#[wasm_bindgen_test]
+fn max_unread_bytes_of_zero_is_refused() {
+    let error = ConnectOptions::default().max_unread_bytes(0).validate();
+    assert!(
+        matches!(
+            error,
+            Err(Error::InvalidOption {
+                option: "max_unread_bytes",
+                ..
+            })
+        ),
+        "{error:?}"
+    );
 }

@@ -76,6 +76,11 @@ impl Wire for Message {
 struct Shared<P> {
     ready: ReadyState,
     incoming: VecDeque<Result<P, Error>>,
+    /// The bytes of the messages in `incoming`, and the bound on them (`max_unread_bytes`).
+    unread_bytes: usize,
+    unread_limit: Option<usize>,
+    /// Whether the bound closed the connection, and whether the reader has been told.
+    unread_overflow: UnreadOverflow,
     close_event: Option<CloseEvent>,
     /// Whether the reader has been told that the connection ended abnormally.
     loss_reported: bool,
@@ -94,6 +99,27 @@ impl<P> Shared<P> {
             waker.wake();
         }
     }
+}
+
+/// What `max_unread_bytes` has done to a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnreadOverflow {
+    /// Nothing: the reader keeps up, or there is no bound.
+    No,
+    /// The bound was passed and the connection closed with 1009; the reader is told after
+    /// the messages it has yet to read.
+    Closed,
+    /// The reader has been told.
+    Reported,
+}
+
+/// The close code sent when unread messages pass `max_unread_bytes`. RFC 6455's nearest is
+/// 1009 (Message Too Big), but a page may send only 1000 and 3000-4999, so it is 4009.
+pub(crate) const UNREAD_LIMIT_CLOSE_CODE: u16 = 4009;
+
+/// The bytes a received item counts for against `max_unread_bytes`.
+fn unread_size<P: Payload>(item: &Result<P, Error>) -> usize {
+    item.as_ref().map_or(0, Payload::byte_len)
 }
 
 /// The owner of one browser socket. Dropping it closes the socket and removes every listener.
@@ -148,6 +174,9 @@ impl<P: Wire> Connection<P> {
         let shared = Rc::new(RefCell::new(Shared {
             ready: ReadyState::Connecting,
             incoming: VecDeque::new(),
+            unread_bytes: 0,
+            unread_limit: options.max_unread_bytes,
+            unread_overflow: UnreadOverflow::No,
             close_event: None,
             loss_reported: false,
             read_waker: None,
@@ -205,11 +234,17 @@ impl<P: Wire> Connection<P> {
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<P, Error>>> {
         let mut shared = self.shared.borrow_mut();
         if let Some(item) = shared.incoming.pop_front() {
+            shared.unread_bytes = shared.unread_bytes.saturating_sub(unread_size(&item));
             return Poll::Ready(Some(item));
         }
         if shared.ready != ReadyState::Closed {
             shared.read_waker = Some(cx.waker().clone());
             return Poll::Pending;
+        }
+        if shared.unread_overflow == UnreadOverflow::Closed {
+            shared.unread_overflow = UnreadOverflow::Reported;
+            let limit = shared.unread_limit.unwrap_or_default();
+            return Poll::Ready(Some(Err(Error::UnreadLimitExceeded { limit })));
         }
         match shared.close_event.clone() {
             Some(event) if !event.was_clean && !shared.loss_reported => {
@@ -225,6 +260,7 @@ impl<P: Wire> Connection<P> {
         let shared = self.shared.borrow();
         shared.ready == ReadyState::Closed
             && shared.incoming.is_empty()
+            && shared.unread_overflow != UnreadOverflow::Closed
             && (shared.loss_reported
                 || shared
                     .close_event
@@ -376,12 +412,27 @@ fn attach_listeners<P: Wire>(
         Messages::Ignored => None,
         Messages::Read => Some({
             let shared = Rc::clone(shared);
+            let owner = socket.clone();
             EventListener::new(socket, "message", move |event: MessageEvent| {
                 let item = P::from_data(event.data());
                 let mut shared = shared.borrow_mut();
+                shared.unread_bytes = shared.unread_bytes.saturating_add(unread_size(&item));
                 shared.incoming.push_back(item);
+                // Past the bound the connection is closed, once; what already arrived is
+                // still delivered, and so is whatever the browser hands over while closing.
+                let over = shared.unread_overflow == UnreadOverflow::No
+                    && shared
+                        .unread_limit
+                        .is_some_and(|limit| shared.unread_bytes > limit);
+                if over {
+                    shared.unread_overflow = UnreadOverflow::Closed;
+                }
                 let waker = shared.read_waker.take();
                 drop(shared);
+                if over {
+                    let reason = "too many bytes waiting unread";
+                    let _ = owner.close_with_code_and_reason(UNREAD_LIMIT_CLOSE_CODE, reason);
+                }
                 if let Some(waker) = waker {
                     waker.wake();
                 }

@@ -32,6 +32,16 @@ pub struct ConnectOptions {
     /// [`Error::ConnectTimeout`](crate::Error::ConnectTimeout). Default: `None`, leaving it
     /// to the browser, which may wait minutes for a server that accepts TCP but never answers.
     pub connect_timeout: Option<Duration>,
+    /// At most how many bytes of received messages may wait unread in the `Stream`. Past
+    /// that the connection is closed with 4009 (a page may not send 1009, Message Too Big),
+    /// the messages already received are still
+    /// delivered, and then the stream yields
+    /// [`Error::UnreadLimitExceeded`](crate::Error::UnreadLimitExceeded). Default: `None`,
+    /// no bound, as the browser's own `WebSocket` (which cannot slow the server down either):
+    /// an app that reads more slowly than its server sends, say a large download, keeps
+    /// working for as long as memory lasts, rather than losing its connection by default.
+    /// Set it where a tab must not grow without end.
+    pub max_unread_bytes: Option<usize>,
 }
 
 impl Default for ConnectOptions {
@@ -40,6 +50,7 @@ impl Default for ConnectOptions {
             protocols: Vec::new(),
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             connect_timeout: None,
+            max_unread_bytes: None,
         }
     }
 }
@@ -77,6 +88,14 @@ impl ConnectOptions {
         self
     }
 
+    /// Bounds the bytes of messages waiting unread (see
+    /// [`max_unread_bytes`](Self::max_unread_bytes)); `None` for no bound.
+    #[must_use]
+    pub fn max_unread_bytes(mut self, bytes: impl Into<Option<usize>>) -> Self {
+        self.max_unread_bytes = bytes.into();
+        self
+    }
+
     /// Checks the settings that a browser could not carry out as asked.
     ///
     /// # Errors
@@ -84,10 +103,16 @@ impl ConnectOptions {
     /// [`Error::InvalidOption`] naming `connect_timeout` if it is zero (it would fire at
     /// once) or longer than a browser timer can wait
     /// ([`MAX_TIMER_DELAY`](crate::MAX_TIMER_DELAY), about 24.8 days: a longer one would
-    /// fire at once, or throw).
+    /// fire at once, or throw), and `max_unread_bytes` if it is zero.
     pub fn validate(&self) -> Result<(), Error> {
         if let Some(timeout) = self.connect_timeout {
             check_positive_timer("connect_timeout", timeout)?;
+        }
+        if self.max_unread_bytes == Some(0) {
+            return Err(Error::InvalidOption {
+                option: "max_unread_bytes",
+                reason: "it must be at least 1 byte (None for no bound)".to_owned(),
+            });
         }
         Ok(())
     }
