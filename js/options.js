@@ -87,8 +87,7 @@ function choice(name, value, choices) {
 
 /** Reads `name` once (a getter runs once; what it throws is thrown as it is). */
 function read(object, name) {
-  const value = object[name];
-  return value === undefined ? undefined : value;
+  return object[name];
 }
 
 /**

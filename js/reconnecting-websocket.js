@@ -11,9 +11,7 @@
 // what it is sent and gets its core when the module is ready. `startClosed` uses the same
 // state, until `reconnect()`.
 
-import {
-  DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_MESSAGES, describeValue, readOptions,
-} from './options.js';
+import { readOptions } from './options.js';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -232,12 +230,16 @@ function checkClose(code, reason) {
   }
 }
 
-/** `close(code, reason)`'s arguments converted as the browser converts them, and checked. */
+/**
+ * `close(code, reason)`'s arguments converted as the browser converts them, and checked. A
+ * close frame carries a reason only after a code: without one, the reason is checked and then
+ * not sent (the close event has 1005), as the standard says.
+ */
 function closeArguments(code, reason) {
   if (code !== undefined) code = clampCode(code);
   if (reason !== undefined) reason = `${reason}`;
   checkClose(code, reason);
-  return [code, reason];
+  return code === undefined ? [undefined, undefined] : [code, reason];
 }
 
 // The message event: a real MessageEvent (instanceof, lastEventId, ports, source as the
@@ -378,21 +380,9 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
 
     close(code = undefined, reason = undefined) {
       [code, reason] = closeArguments(code, reason);
-      // A close frame carries a reason only after a code: without one, the reason is checked
-      // and then not sent (the close event has 1005), as the standard says.
-      if (code === undefined) reason = undefined;
       if (this.#readyState === CLOSING) return;
-      if (!this.#core) {
-        // Not started (the module is loading, or startClosed): nothing to close but the queue.
-        const early = this.#early;
-        this.#early = null;
-        waiting.delete(this);
-        if (early) this.#unsent(early.messages.map((message) => message.data));
-        if (this.#readyState === CLOSED) return;
-        this.#readyState = CLOSING;
-        setTimeout(() => this.#closed(1006, '', false, true), 0);
-        return;
-      }
+      // Not started (the module is loading, or startClosed): nothing to close but the queue.
+      if (!this.#core) return this.#endWithoutCore();
       if (this.#readyState === CLOSED) {
         // Gave up: nothing more to report but what was queued; the core is let go now.
         this.#unsent(this.#core.close(code, reason));
@@ -521,9 +511,17 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
     // the client ends as a connection that could not be made.
     #failToStart(error) {
       reportLater(error);
+      this.#endWithoutCore();
+    }
+
+    // Ends a client that has no core: what it queued is reported unsent, and, unless it was
+    // never started (startClosed), it ends as a connection that could not be made.
+    #endWithoutCore() {
       const early = this.#early;
       this.#early = null;
+      waiting.delete(this);
       if (early) this.#unsent(early.messages.map((message) => message.data));
+      if (this.#readyState === CLOSED) return;
       this.#readyState = CLOSING;
       setTimeout(() => this.#closed(1006, '', false, true), 0);
     }

@@ -303,14 +303,12 @@ impl ReconnectingCore {
         self.core.is_closing()
     }
 
-    /// Closes the current connection, if any (with `code` and `reason` when given, which the
-    /// class has checked as `close()` checks them), and connects again at once.
+    /// Closes the current connection, if any (with `code` and `reason` when a code is given,
+    /// which the class has checked as `close()` checks them), and connects again at once.
     pub fn reconnect(&self, code: Option<u16>, reason: Option<String>) {
-        match (code, reason) {
-            (None, None) => self.core.reconnect(),
-            (code, reason) => self
-                .core
-                .reconnect_with(code.unwrap_or(1000), reason.unwrap_or_default()),
+        match code {
+            None => self.core.reconnect(),
+            Some(code) => self.core.reconnect_with(code, reason.unwrap_or_default()),
         }
     }
 

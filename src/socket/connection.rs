@@ -106,7 +106,7 @@ impl<P> Shared<P> {
 enum UnreadOverflow {
     /// Nothing: the reader keeps up, or there is no bound.
     No,
-    /// The bound was passed and the connection closed with 1009; the reader is told after
+    /// The bound was passed and the connection closed with 4009; the reader is told after
     /// the messages it has yet to read.
     Closed,
     /// The reader has been told.
@@ -115,7 +115,7 @@ enum UnreadOverflow {
 
 /// The close code sent when unread messages pass `max_unread_bytes`. RFC 6455's nearest is
 /// 1009 (Message Too Big), but a page may send only 1000 and 3000-4999, so it is 4009.
-pub(crate) const UNREAD_LIMIT_CLOSE_CODE: u16 = 4009;
+const UNREAD_LIMIT_CLOSE_CODE: u16 = 4009;
 
 /// The bytes a received item counts for against `max_unread_bytes`.
 fn unread_size<P: Payload>(item: &Result<P, Error>) -> usize {

@@ -34,8 +34,7 @@ pub struct ConnectOptions {
     pub connect_timeout: Option<Duration>,
     /// At most how many bytes of received messages may wait unread in the `Stream`. Past
     /// that the connection is closed with 4009 (a page may not send 1009, Message Too Big),
-    /// the messages already received are still
-    /// delivered, and then the stream yields
+    /// the messages already received are still delivered, and then the stream yields
     /// [`Error::UnreadLimitExceeded`](crate::Error::UnreadLimitExceeded). Default: `None`,
     /// no bound, as the browser's own `WebSocket` (which cannot slow the server down either):
     /// an app that reads more slowly than its server sends, say a large download, keeps
