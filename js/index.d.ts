@@ -76,6 +76,12 @@ export interface ReconnectingWebSocketOptions {
   /** Send buffer size, in bytes, above which the socket counts as busy. Default: 1048576. */
   highWaterMark?: number;
   /**
+   * Bytes of messages that may wait unread in an async iterator (`for await`); past that the
+   * socket is closed for good with 4009, the iterator yields what arrived and then throws a
+   * `QuotaExceededError`. `null` or `Infinity` for no bound. Default: `null`.
+   */
+  maxUnreadBytes?: number | null;
+  /**
    * Start CLOSED, without connecting, until `reconnect()`; messages sent meanwhile are queued.
    * Default: false.
    */

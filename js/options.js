@@ -30,6 +30,7 @@ export const OPTIONS = [
   { name: 'shouldReconnect', core: true },
   { name: 'onOpen', core: true },
   { name: 'highWaterMark', core: true },
+  { name: 'maxUnreadBytes', core: false },
   { name: 'startClosed', core: false },
   { name: 'WebSocket', core: false },
 ];
@@ -95,7 +96,8 @@ function read(object, name) {
  * ignored, as the browser ignores arguments past the ones it takes; `undefined` and `null`
  * are all defaults.
  *
- * Returns `{ core, startClosed, WebSocket, maxQueuedMessages, maxQueuedBytes, overflow }`:
+ * Returns `{ core, startClosed, WebSocket, maxUnreadBytes, maxQueuedMessages, maxQueuedBytes,
+ * overflow }`:
  * `core` is a plain object of the checked values for the Rust core (each option read once,
  * so a getter is not asked twice).
  */
@@ -104,6 +106,7 @@ export function readOptions(options) {
     core: {},
     startClosed: false,
     WebSocket: null,
+    maxUnreadBytes: null,
     maxQueuedMessages: DEFAULT_MAX_QUEUED_MESSAGES,
     maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
     overflow: 'reject',
@@ -181,6 +184,12 @@ export function readOptions(options) {
       throw optionError('highWaterMark', `a number of bytes from 0 to ${MAX_HIGH_WATER_MARK}`, value);
     }
     core.highWaterMark = value;
+  }
+  if ((value = read(options, 'maxUnreadBytes')) !== undefined && value !== null && value !== Infinity) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw optionError('maxUnreadBytes', 'a whole number of bytes above 0, or null for no bound', value);
+    }
+    settings.maxUnreadBytes = value;
   }
   if ((value = read(options, 'startClosed')) !== undefined) {
     if (typeof value !== 'boolean') throw optionError('startClosed', 'true or false', value);

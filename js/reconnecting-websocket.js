@@ -18,6 +18,10 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
+// The close code when an iterator passes `maxUnreadBytes`: RFC 6455's nearest is 1009 (Message
+// Too Big), but a page may send only 1000 and 3000-4999. The Rust `max_unread_bytes` uses it too.
+const UNREAD_LIMIT_CLOSE_CODE = 4009;
+
 // The kinds `emit` reports; they match `EventKind` in src/js/mod.rs.
 const KIND_OPEN = 0;
 const KIND_MESSAGE = 1;
@@ -423,31 +427,65 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
     /**
      * Yields the data of every message from now on, until the socket is closed for good.
      * Calls of `next()` that overlap each get their own message, in the order they were made.
+     * With `maxUnreadBytes`, an iterator that falls that far behind closes the socket (4009),
+     * yields what it holds and then throws a `QuotaExceededError`.
      */
     [Symbol.asyncIterator]() {
       const buffered = [];
+      const limit = this.#settings.maxUnreadBytes;
+      // With a bound: the size of each buffered message, taken as it arrives (a listener may
+      // transfer an ArrayBuffer away before the iterator yields it), and their sum.
+      const sizes = [];
+      let unreadBytes = 0;
       // The resolvers of pending next() calls, oldest first: one per call, so none is lost.
       const waitingNext = [];
       let done = this.#readyState === CLOSED && !this.#early;
+      // Thrown by next() once `buffered` is empty, when the unread bound was passed.
+      let failure = null;
       const finished = { value: undefined, done: true };
       const finish = () => {
         done = true;
         this.#iterators.delete(iterator);
         for (const resolve of waitingNext.splice(0)) resolve(finished);
       };
+      const take = () => {
+        const value = buffered.shift();
+        if (limit !== null) unreadBytes -= sizes.shift();
+        return Promise.resolve({ value, done: false });
+      };
       const iterator = {
+        // Returns true when this message passed the unread bound.
         push: (data) => {
-          if (waitingNext.length > 0) waitingNext.shift()({ value: data, done: false });
-          else buffered.push(data);
+          if (waitingNext.length > 0) {
+            waitingNext.shift()({ value: data, done: false });
+            return false;
+          }
+          if (done || failure) return false;
+          buffered.push(data);
+          if (limit === null) return false;
+          const size = byteLength(data);
+          sizes.push(size);
+          unreadBytes += size;
+          if (unreadBytes <= limit) return false;
+          failure = new DOMException(
+            `more than ${limit} bytes of messages were waiting unread in the iterator; ` +
+            `the socket was closed with ${UNREAD_LIMIT_CLOSE_CODE}`, 'QuotaExceededError');
+          return true;
         },
         end: () => {
           // Messages already buffered are still yielded; pending calls can have none.
           done = true;
           for (const resolve of waitingNext.splice(0)) resolve(finished);
-          if (buffered.length === 0) this.#iterators.delete(iterator);
+          if (buffered.length === 0 && !failure) this.#iterators.delete(iterator);
         },
         next: () => {
-          if (buffered.length > 0) return Promise.resolve({ value: buffered.shift(), done: false });
+          if (buffered.length > 0) return take();
+          if (failure) {
+            const error = failure;
+            failure = null;
+            finish();
+            return Promise.reject(error);
+          }
           if (done) {
             this.#iterators.delete(iterator);
             return Promise.resolve(finished);
@@ -456,7 +494,9 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
         },
         return: () => {
           finish();
+          failure = null;
           buffered.length = 0;
+          sizes.length = 0;
           return Promise.resolve(finished);
         },
         [Symbol.asyncIterator]() { return this; },
@@ -614,11 +654,16 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
 
     #message(data) {
       if (this.#binaryType === 'blob' && data instanceof ArrayBuffer) data = new Blob([data]);
-      if (this.#iterators.size) for (const iterator of this.#iterators) iterator.push(data);
+      let overflowed = false;
+      if (this.#iterators.size) {
+        for (const iterator of this.#iterators) overflowed = iterator.push(data) || overflowed;
+      }
       this.#origin ??= originOf(this.#url);
       this.dispatchEvent(SocketMessageEvent
         ? new SocketMessageEvent(data, this.#origin)
         : eventWith('message', { data, origin: this.#origin }));
+      // After the listeners have this message too; a listener may have closed it already.
+      if (overflowed && this.#readyState < CLOSING) this.close(UNREAD_LIMIT_CLOSE_CODE, 'unread limit');
     }
 
     #closed(code, reason, wasClean, final) {

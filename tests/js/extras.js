@@ -301,6 +301,9 @@ const CHECKS = [
   rejectsOption({ overflow: 'drop-newest' }, ['overflow']),
   rejectsOption({ shouldReconnect: true }, ['shouldReconnect']),
   rejectsOption({ onOpen: 'hello' }, ['onOpen']),
+  rejectsOption({ maxUnreadBytes: 0 }, ['maxUnreadBytes']),
+  rejectsOption({ maxUnreadBytes: 1.5 }, ['maxUnreadBytes']),
+  rejectsOption({ maxUnreadBytes: '1mb' }, ['maxUnreadBytes']),
   rejectsOption({ nope: 1 }, ['nope']),
 
   ['options: every option with a valid value is accepted', async (t) => {
@@ -831,6 +834,54 @@ const CHECKS = [
     eq(socket.readyState, OPEN, 'readyState');
     socket.send('still open');
     await events.until('message still open');
+  }],
+
+  ...[[{}, 'read from the socket'], [{ heartbeat: { interval: 60000, timeout: 60000 } }, 'through the core (heartbeat)']].map(([extra, path]) => [`for await: maxUnreadBytes closes a socket whose iterator falls behind (4009), yields what arrived, then throws; messages ${path}`, async (t) => {
+    // 50 messages of 1,000 bytes against a bound of 10,000: the iterator reads nothing until
+    // the socket is closed, so the bound is passed at the 11th message.
+    const socket = t.open('/flood?count=50&size=1000', undefined, { maxUnreadBytes: 10000, ...extra });
+    const events = recorder(socket);
+    const iterator = socket[Symbol.asyncIterator]();
+    await events.until('open');
+    socket.send('go');
+    await events.until('close');
+    eqList(events.log.filter((entry) => entry.startsWith('close')), ['close 4009'], 'close events');
+    eq(socket.readyState, CLOSED, 'readyState');
+    const messages = events.log.filter((entry) => entry.startsWith('message')).length;
+    let yielded = 0;
+    let error = null;
+    try {
+      for (;;) {
+        const { value, done } = await iterator.next();
+        if (done) break;
+        eq(value.length, 1000, `message ${yielded}`);
+        yielded += 1;
+      }
+    } catch (caught) {
+      error = caught;
+    }
+    eq(yielded, 11, 'messages yielded before the error');
+    eq(messages, 11, 'message events');
+    assert(error instanceof DOMException && error.name === 'QuotaExceededError',
+      `expected a QuotaExceededError, got ${describeError(error)}`);
+    t.note(error.message);
+    const after = await iterator.next();
+    eq(after.done, true, 'done after the error');
+  }]),
+
+  ['for await: maxUnreadBytes counts only what waits; a reader that keeps up is never cut off', async (t) => {
+    const socket = t.open('/flood?count=200&size=1000', undefined, { maxUnreadBytes: 5000 });
+    const events = recorder(socket);
+    await events.until('open');
+    socket.send('go');
+    let got = 0;
+    for await (const data of socket) {
+      eq(data.length, 1000, `message ${got}`);
+      got += 1;
+      if (got === 200) break;
+    }
+    eq(socket.readyState, OPEN, 'readyState');
+    assert(!events.log.some((entry) => entry.startsWith('close')), `closed: ${show(events.log)}`);
   }],
 
   ['for await: ends at once on a socket already closed for good', async (t) => {
