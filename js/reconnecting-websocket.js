@@ -339,6 +339,10 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
 
     constructor(url, protocols = undefined, options = undefined) {
       super();
+      // As WebIDL: the URL is required (an explicit `undefined` is the string "undefined").
+      if (arguments.length === 0) {
+        throw new TypeError('ReconnectingWebSocket: 1 argument (the URL) required, but only 0 present');
+      }
       url = urlArgument(url);
       protocols = protocolsArgument(protocols);
       if (typeof url === 'string') this.#url = resolveUrl(url);

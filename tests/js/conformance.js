@@ -992,6 +992,13 @@ const CHECKS = [
     await opened(socket);
   }],
 
+  ['new with no arguments throws a TypeError; an explicit undefined URL is "undefined"', async (t) => {
+    const error = thrown(() => t.track(new t.Class()), 'new (no arguments)');
+    assert(error instanceof TypeError, `expected a TypeError, got ${describeError(error)}`);
+    const socket = t.track(t.create(undefined));
+    assert(socket.url.endsWith('/undefined'), `url: ${socket.url}`);
+  }],
+
   ['a URL with a fragment throws SyntaxError', async (t) => {
     expectDomException(
       () => t.track(t.create(`${t.server}/echo#fragment`)),
