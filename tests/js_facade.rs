@@ -10,6 +10,8 @@
 //!   arguments never abort the module, callbacks may call back into the client, every client
 //!   can be freed (live listeners and the Rust heap, counted by tests/common/heap.rs), re-sent
 //!   data is the data sent, callback errors are reported, concurrent `next()` calls resolve.
+//! - The class and the Rust API check URLs and close arguments each in their own language;
+//!   two tests compare them input by input (16 URLs, 5,632 close calls).
 //!
 //! Every check is printed with its result; a test fails listing every failed check.
 #![cfg(target_arch = "wasm32")]
@@ -206,5 +208,139 @@ async fn close_lets_the_core_go_without_waiting_for_gc() {
         after <= before,
         "listeners still held after every socket closed for good: {before} before, \
          {open} while open, {after} after"
+    );
+}
+
+// The class checks URLs and close arguments in JavaScript (it must throw the browser's
+// exceptions before its module has loaded); the Rust API checks them in Rust
+// (src/handshake.rs, src/close.rs). These tests hold the two to one rule.
+#[wasm_bindgen(inline_js = "
+export function jsUrl(Class, url) {
+  try {
+    return 'ok ' + new Class(url, undefined, { startClosed: true }).url;
+  } catch (error) {
+    return 'invalid ' + error.name;
+  }
+}
+export function jsClose(Class, code, reason) {
+  const socket = new Class('ws://127.0.0.1:1/', undefined, { startClosed: true });
+  try {
+    socket.close(code, reason);
+    return 'ok';
+  } catch (error) {
+    return 'invalid ' + error.name;
+  }
+}
+")]
+extern "C" {
+    #[wasm_bindgen(js_name = jsUrl)]
+    fn js_url(class: &JsValue, url: &str) -> String;
+    #[wasm_bindgen(js_name = jsClose)]
+    fn js_close(class: &JsValue, code: u16, reason: &str) -> String;
+}
+
+/// Every URL the class accepts, Rust's `WebSocket::connect` accepts, resolved to the same
+/// address; every URL one refuses (a `SyntaxError`, `Error::InvalidUrl`) the other refuses.
+#[wasm_bindgen_test]
+async fn the_class_and_the_rust_api_resolve_and_refuse_the_same_urls() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let server = server();
+    let http = server.replacen("ws", "http", 1);
+    let authority = server.trim_start_matches("ws://");
+    let urls = [
+        format!("{server}/echo"),
+        format!("{http}/echo"),
+        format!("HTTP://{authority}/echo"),
+        format!("ws://{authority}/echo?a=1&b=%20"),
+        format!("ws://{authority}/./echo/../echo"),
+        format!("  {server}/echo  "),
+        format!("{server}/echo#"),
+        format!("{server}/echo#fragment"),
+        format!("ftp://{authority}/echo"),
+        "about:blank".to_owned(),
+        "mailto:someone@example.org".to_owned(),
+        "ws://exa mple.org/".to_owned(),
+        "ws://[::1".to_owned(),
+        "#only-a-fragment".to_owned(),
+        "ws://".to_owned(),
+        String::new(),
+    ];
+    let mut disagreements = Vec::new();
+    for url in &urls {
+        let js = js_url(&class, url);
+        let rust = match resocket::WebSocket::connect(url).await {
+            Ok(socket) => {
+                let resolved = socket.url();
+                let _ = socket.close(1000, "");
+                format!("ok {resolved}")
+            }
+            Err(resocket::Error::InvalidUrl { .. }) => "invalid SyntaxError".to_owned(),
+            // A URL both accept may still lead nowhere (the page's own server, say): then
+            // only whether it was accepted is compared.
+            Err(_) => "accepted".to_owned(),
+        };
+        let agree = js == rust || (rust == "accepted" && js.starts_with("ok "));
+        console_log!("{url:?}: class {js}; Rust {rust}");
+        if !agree {
+            disagreements.push(format!("  {url:?}: class {js}, Rust {rust}"));
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "the class and the Rust API disagree on {} URLs:\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
+}
+
+/// `close(code, reason)`: the class throws exactly where `resocket::validate_close` refuses.
+#[wasm_bindgen_test]
+fn the_class_and_the_rust_api_accept_the_same_close_codes_and_reasons() {
+    let class = resocket::js::reconnecting_websocket_class();
+    let reasons = [
+        String::new(),
+        "bye".to_owned(),
+        "x".repeat(123),
+        "x".repeat(124),
+        "é".repeat(61),
+        "é".repeat(62),
+        "😀".repeat(30),
+        "😀".repeat(31),
+    ];
+    let mut disagreements = Vec::new();
+    let mut compared = 0;
+    for code in (0..=u16::MAX).filter(|code| {
+        code % 97 == 0 || matches!(code, 999..=1016 | 2999..=3001 | 3999..=4001 | 4998..=5001)
+    }) {
+        for reason in &reasons {
+            let js = js_close(&class, code, reason);
+            let rust = match resocket::validate_close(code, reason) {
+                Ok(()) => "ok".to_owned(),
+                Err(resocket::Error::InvalidCloseCode { .. }) => {
+                    "invalid InvalidAccessError".to_owned()
+                }
+                Err(resocket::Error::CloseReasonTooLong { .. }) => "invalid SyntaxError".to_owned(),
+                Err(other) => format!("invalid {other:?}"),
+            };
+            compared += 1;
+            if js != rust {
+                disagreements.push(format!(
+                    "  close({code}, {} bytes): class {js}, Rust {rust}",
+                    reason.len()
+                ));
+            }
+        }
+    }
+    console_log!("close: {compared} code and reason pairs compared");
+    assert!(
+        disagreements.is_empty(),
+        "the class and the Rust API disagree on {} of {compared} close calls:\n{}",
+        disagreements.len(),
+        disagreements
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
