@@ -96,13 +96,16 @@ function parseOptions(argv) {
     usage('--trials must be an integer in 1..10000');
   }
   for (const id of options.only) if (!SCENARIOS[id]) usage(`unknown scenario ${id}`);
-  for (const b of options.browsers) if (!['chromium', 'firefox'].includes(b)) usage(`unknown browser ${b}`);
+  for (const b of options.browsers)
+    if (!['chromium', 'firefox'].includes(b)) usage(`unknown browser ${b}`);
   return options;
 }
 
 function usage(message) {
   console.error(`close-loss: ${message}`);
-  console.error('usage: node bench/close-loss.mjs [--browsers chromium,firefox] [--trials N] [--only IDS] [--json FILE] [--timeout S]');
+  console.error(
+    'usage: node bench/close-loss.mjs [--browsers chromium,firefox] [--trials N] [--only IDS] [--json FILE] [--timeout S]',
+  );
   process.exit(2);
 }
 
@@ -214,9 +217,13 @@ async function runBrowser(browser, options) {
       res.end(body);
     };
     const url = new URL(req.url, 'http://localhost');
-    if (req.method === 'GET' && url.pathname === '/') return reply(200, PAGE, 'text/html; charset=utf-8');
+    if (req.method === 'GET' && url.pathname === '/')
+      return reply(200, PAGE, 'text/html; charset=utf-8');
     if (req.method === 'GET' && url.pathname === '/plan') {
-      const withUrls = plans.map((plan) => ({ ...plan, url: `ws://127.0.0.1:${port}/sink?trial=${plan.id}` }));
+      const withUrls = plans.map((plan) => ({
+        ...plan,
+        url: `ws://127.0.0.1:${port}/sink?trial=${plan.id}`,
+      }));
       return reply(200, JSON.stringify(withUrls), 'application/json');
     }
     if (req.method === 'POST' && (url.pathname === '/report' || url.pathname === '/done')) {
@@ -269,11 +276,16 @@ async function runBrowser(browser, options) {
     });
   });
 
-  const port = await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+  const port = await new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port)),
+  );
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), `close-loss-${browser}-`));
   const child = launch(browser, `http://127.0.0.1:${port}/`, profile);
   const timeout = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`${browser}: not done within ${options.timeout} s`)), options.timeout * 1000).unref(),
+    setTimeout(
+      () => reject(new Error(`${browser}: not done within ${options.timeout} s`)),
+      options.timeout * 1000,
+    ).unref(),
   );
   try {
     await Promise.race([done, timeout]);
@@ -337,13 +349,25 @@ function launch(browser, url, profile) {
   const log = fs.openSync(path.join(profile, 'browser.log'), 'w');
   if (browser === 'chromium') {
     const flags = [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-extensions', '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-      `--user-data-dir=${profile}`, url,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-extensions',
+      '--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows',
+      `--user-data-dir=${profile}`,
+      url,
     ];
-    return spawn(process.env.CHROMIUM ?? '/usr/bin/chromium', flags, { detached: true, stdio: ['ignore', log, log] });
+    return spawn(process.env.CHROMIUM ?? '/usr/bin/chromium', flags, {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
   }
   // A fresh profile: no first-run pages, no telemetry, and no delay between WebSocket
   // connections to a host whose last connection failed (a TCP cut counts as one).
@@ -359,10 +383,14 @@ function launch(browser, url, profile) {
       '',
     ].join('\n'),
   );
-  return spawn(process.env.FIREFOX ?? '/usr/bin/firefox-esr', ['--headless', '--no-remote', '--profile', profile, url], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
+  return spawn(
+    process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+    ['--headless', '--no-remote', '--profile', profile, url],
+    {
+      detached: true,
+      stdio: ['ignore', log, log],
+    },
+  );
 }
 
 // Stops the browser's whole process group and waits (at most 5 s, then SIGKILL) for it to
@@ -410,19 +438,42 @@ function table(browser, results, options) {
       Math.max(...lost),
       fmtBytes(quantile(lostBytes, 0.5)),
       fmtBytes(Math.max(...lostBytes)),
-      quantile(ok.map((r) => r.bufferedMessages), 0.5),
-      quantile(ok.map((r) => r.sent), 0.5),
+      quantile(
+        ok.map((r) => r.bufferedMessages),
+        0.5,
+      ),
+      quantile(
+        ok.map((r) => r.sent),
+        0.5,
+      ),
       ok.filter((r) => r.lostBytes > RESEND_WINDOW).length,
       Math.max(...ok.map((r) => r.afterCloseSent)),
       ok.reduce((n, r) => n + r.outOfOrder, 0),
       [...new Set(ok.map((r) => `${r.code}${r.wasClean ? '' : '!'}`))].join(' '),
     ]);
   }
-  const header = ['scenario', 'trials', 'lossy', 'lost med', 'lost max', 'bytes med', 'bytes max',
-    'buffered med', 'sent med', 'over window', 'after close', 'disorder', 'codes'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
+  const header = [
+    'scenario',
+    'trials',
+    'lossy',
+    'lost med',
+    'lost max',
+    'bytes med',
+    'bytes max',
+    'buffered med',
+    'sent med',
+    'over window',
+    'after close',
+    'disorder',
+    'codes',
+  ];
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => String(row[i]).length)),
+  );
   const line = (cells) => cells.map((c, i) => String(c).padStart(widths[i])).join('  ');
-  console.log(`\n${browser}: messages of 1 KiB; lost = sent - buffered at close - received ("!": not clean)`);
+  console.log(
+    `\n${browser}: messages of 1 KiB; lost = sent - buffered at close - received ("!": not clean)`,
+  );
   console.log(line(header));
   for (const row of rows) console.log(line(row));
 }
@@ -437,7 +488,9 @@ function fmtBytes(bytes) {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   const all = {};
-  console.log(`close-loss: ${options.trials} trials per scenario, close ${MIN_DELAY}..${MAX_DELAY} ms after open`);
+  console.log(
+    `close-loss: ${options.trials} trials per scenario, close ${MIN_DELAY}..${MAX_DELAY} ms after open`,
+  );
   for (const browser of options.browsers) {
     const started = performance.now();
     const results = await runBrowser(browser, options);

@@ -62,24 +62,46 @@ function parseOptions(argv) {
       return argv[++i];
     };
     switch (argv[i]) {
-      case '--rounds': options.rounds = Number(value()); break;
-      case '--scale': options.scale = Number(value()); break;
-      case '--only': options.only = value(); break;
-      case '--subjects': options.subjects = value(); break;
-      case '--profile': options.profile = true; break;
-      case '--pkg': options.pkg = value(); break;
-      case '--pkg-b': options.pkgB = value(); break;
-      case '--benchpkg': options.benchpkg = value(); break;
-      case '--json': options.json = value(); break;
-      default: usage(`unknown option ${argv[i]}`);
+      case '--rounds':
+        options.rounds = Number(value());
+        break;
+      case '--scale':
+        options.scale = Number(value());
+        break;
+      case '--only':
+        options.only = value();
+        break;
+      case '--subjects':
+        options.subjects = value();
+        break;
+      case '--profile':
+        options.profile = true;
+        break;
+      case '--pkg':
+        options.pkg = value();
+        break;
+      case '--pkg-b':
+        options.pkgB = value();
+        break;
+      case '--benchpkg':
+        options.benchpkg = value();
+        break;
+      case '--json':
+        options.json = value();
+        break;
+      default:
+        usage(`unknown option ${argv[i]}`);
     }
   }
-  if (!(options.rounds >= 1) || !(options.scale > 0)) usage('--rounds must be 1 or more, --scale above 0');
+  if (!(options.rounds >= 1) || !(options.scale > 0))
+    usage('--rounds must be 1 or more, --scale above 0');
   return options;
 }
 
 function usage(message) {
-  console.error(`bench: ${message}\nusage: node bench/run.mjs [--rounds N] [--scale X] [--only IDS] [--subjects IDS] [--profile] [--json FILE]`);
+  console.error(
+    `bench: ${message}\nusage: node bench/run.mjs [--rounds N] [--scale X] [--only IDS] [--subjects IDS] [--profile] [--json FILE]`,
+  );
   process.exit(2);
 }
 
@@ -92,9 +114,18 @@ const say = (line) => process.stderr.write(`[bench] ${line}\n`);
 async function startServer(scratch) {
   const portFile = path.join(scratch, 'server-address');
   // --exit-with-stdin: the server ends with this process, whatever happens to it.
-  const child = spawn(process.execPath,
-    [path.join(ROOT, 'tests/server/server.mjs'), '--static', ROOT, '--port-file', portFile, '--exit-with-stdin'],
-    { stdio: ['pipe', 'ignore', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'tests/server/server.mjs'),
+      '--static',
+      ROOT,
+      '--port-file',
+      portFile,
+      '--exit-with-stdin',
+    ],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  );
   for (let i = 0; i < 100 && !fs.existsSync(portFile); i++) await sleep(50);
   if (!fs.existsSync(portFile)) throw new Error('the test server did not start');
   const ws = fs.readFileSync(portFile, 'utf8').trim();
@@ -132,7 +163,10 @@ function nodeReceive(url) {
 
 async function nodeSend(url, count, size) {
   const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
   const payload = Buffer.alloc(size);
   const answer = new Promise((resolve) => ws.once('message', (data) => resolve(JSON.parse(data))));
   const start = performance.now();
@@ -152,9 +186,12 @@ async function serverCapacity(server, scenarios) {
   for (const scenario of scenarios) {
     const rates = [];
     for (let i = 0; i < 3; i++) {
-      const run = scenario.kind === 'receive'
-        ? await nodeReceive(`${server.ws}/flood?count=${scenario.count}&size=${scenario.size}&binary=${scenario.binary}`)
-        : await nodeSend(`${server.ws}/count`, scenario.count, scenario.size);
+      const run =
+        scenario.kind === 'receive'
+          ? await nodeReceive(
+              `${server.ws}/flood?count=${scenario.count}&size=${scenario.size}&binary=${scenario.binary}`,
+            )
+          : await nodeSend(`${server.ws}/count`, scenario.count, scenario.size);
       rates.push(run.messages / (run.ms / 1000));
     }
     results[scenario.id] = median(rates);
@@ -222,7 +259,13 @@ function descendants(root) {
 
 /** The whole machine's CPU jiffies from /proc/stat: total, and stolen by the hypervisor. */
 function machineJiffies() {
-  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const fields = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   // user nice system idle iowait irq softirq steal (guest time is already in user)
   const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
   return { total, steal: fields[7] ?? 0, idle: fields[3] + fields[4] };
@@ -243,9 +286,15 @@ function cpuSnapshot(browserPid, serverPid) {
   const machine = machineJiffies();
   const runner = process.cpuUsage();
   return {
-    wall: performance.now(), renderer, rendererMain, chromium, server: readStat(serverPid)?.cpuMs ?? NaN,
+    wall: performance.now(),
+    renderer,
+    rendererMain,
+    chromium,
+    server: readStat(serverPid)?.cpuMs ?? NaN,
     runner: (runner.user + runner.system) / 1000,
-    machineTotal: machine.total, machineSteal: machine.steal, machineIdle: machine.idle,
+    machineTotal: machine.total,
+    machineSteal: machine.steal,
+    machineIdle: machine.idle,
   };
 }
 
@@ -261,7 +310,10 @@ async function devtoolsPage(userDataDir, pageUrlPrefix) {
   const target = targets.find((t) => t.type === 'page' && t.url.startsWith(pageUrlPrefix));
   if (!target) throw new Error('no page target for profiling');
   const ws = new WebSocket(target.webSocketDebuggerUrl, { perMessageDeflate: false });
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
   let id = 0;
   const pending = new Map();
   ws.on('message', (data) => {
@@ -273,11 +325,12 @@ async function devtoolsPage(userDataDir, pageUrlPrefix) {
       else resolve(message.result);
     }
   });
-  const send = (method, params = {}) => new Promise((resolve, reject) => {
-    id += 1;
-    pending.set(id, { resolve, reject });
-    ws.send(JSON.stringify({ id, method, params }));
-  });
+  const send = (method, params = {}) =>
+    new Promise((resolve, reject) => {
+      id += 1;
+      pending.set(id, { resolve, reject });
+      ws.send(JSON.stringify({ id, method, params }));
+    });
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 100 });
   return { send, close: () => ws.close() };
@@ -311,7 +364,9 @@ function summariseProfile(profile, label) {
     byKind.set(kind, (byKind.get(kind) ?? 0) + time);
   }
   const busy = total - (byKind.get('idle') ?? 0);
-  const lines = [`profile ${label}: ${(total / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms busy`];
+  const lines = [
+    `profile ${label}: ${(total / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms busy`,
+  ];
   lines.push('  by kind (share of busy time):');
   for (const [kind, time] of [...byKind].sort((a, b) => b[1] - a[1])) {
     if (kind === 'idle') continue;
@@ -337,13 +392,21 @@ function startRunnerEndpoint(state) {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', async () => {
       const reply = (status, text, type = 'text/plain') => {
-        res.writeHead(status, { 'Content-Type': type, 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' });
+        res.writeHead(status, {
+          'Content-Type': type,
+          'Access-Control-Allow-Origin': '*',
+          'Cache-Control': 'no-store',
+        });
         res.end(text);
       };
       try {
         switch (req.url) {
           case '/cpu':
-            return reply(200, JSON.stringify(cpuSnapshot(state.browserPid, state.serverPid)), 'application/json');
+            return reply(
+              200,
+              JSON.stringify(cpuSnapshot(state.browserPid, state.serverPid)),
+              'application/json',
+            );
           case '/log':
             say(body);
             return reply(200, 'ok');
@@ -370,7 +433,9 @@ function startRunnerEndpoint(state) {
     });
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}`, report }));
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${server.address().port}`, report }),
+    );
   });
 }
 
@@ -380,13 +445,23 @@ function startRunnerEndpoint(state) {
 
 function launchChromium(url, userDataDir, logFile) {
   const flags = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-extensions', '--disable-background-timer-throttling',
-    '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-extensions',
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows',
     // gc() between runs, and exact JS heap sizes for the memory run.
-    '--js-flags=--expose-gc', '--enable-precise-memory-info',
-    `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0',
+    '--js-flags=--expose-gc',
+    '--enable-precise-memory-info',
+    `--user-data-dir=${userDataDir}`,
+    '--remote-debugging-port=0',
     url,
   ];
   const log = fs.openSync(logFile, 'w');
@@ -408,8 +483,11 @@ async function coldLoads(server, runner, state, rounds, scratch) {
       const profile = fs.mkdtempSync(path.join(scratch, 'cold-profile-'));
       const figure = new Promise((resolve) => state.coldWaiters.push(resolve));
       const query = new URLSearchParams({ subject, runner: runner.url });
-      const chromium = launchChromium(`${server.http}/bench/page/cold.html?${query}`, profile,
-        path.join(scratch, 'cold-chromium.log'));
+      const chromium = launchChromium(
+        `${server.http}/bench/page/cold.html?${query}`,
+        profile,
+        path.join(scratch, 'cold-chromium.log'),
+      );
       const exited = new Promise((resolve) => chromium.once('exit', resolve));
       const result = await Promise.race([
         figure,
@@ -429,17 +507,40 @@ async function coldLoads(server, runner, state, rounds, scratch) {
 function printCold(results, rounds) {
   const opens = (subject) => results[subject].map((result) => result.openMs);
   const extra = median(opens('js')) - median(opens('raw'));
-  const js = (field) => spread(results.js.map((result) => result[field]), 1);
+  const js = (field) =>
+    spread(
+      results.js.map((result) => result[field]),
+      1,
+    );
   const rows = [
-    ['raw WebSocket', spread(results.raw.map((result) => result.moduleMs), 1), 'n/a', 'n/a',
-      spread(opens('raw'), 1), ''],
-    ['JS ReconnectingWebSocket (npm package)', js('moduleMs'), `${js('wasmStartMs')} → ${js('wasmEndMs')}`,
-      js('readyMs'), spread(opens('js'), 1), `${signed(extra)} ms`],
+    [
+      'raw WebSocket',
+      spread(
+        results.raw.map((result) => result.moduleMs),
+        1,
+      ),
+      'n/a',
+      'n/a',
+      spread(opens('raw'), 1),
+      '',
+    ],
+    [
+      'JS ReconnectingWebSocket (npm package)',
+      js('moduleMs'),
+      `${js('wasmStartMs')} → ${js('wasmEndMs')}`,
+      js('readyMs'),
+      spread(opens('js'), 1),
+      `${signed(extra)} ms`,
+    ],
   ];
   return [
     `### Cold page load: navigation start to the first open of /echo (fresh Chromium and profile each time, ${rounds} rounds, median (min–max) ms)`,
     '',
-    table(['subject', 'page script runs', 'wasm fetched', 'wasm ready', 'first open', 'vs raw'], rows, ['l']),
+    table(
+      ['subject', 'page script runs', 'wasm fetched', 'wasm ready', 'first open', 'vs raw'],
+      rows,
+      ['l'],
+    ),
     '',
     `${extra <= 50 ? 'PASS' : 'MISS'}  JS class cold load <= raw + 50 ms: ${signed(extra)} ms (medians)`,
   ].join('\n');
@@ -475,7 +576,10 @@ const max = (values) => Math.max(...values.filter(Number.isFinite));
 
 function format(value, digits) {
   if (!Number.isFinite(value)) return 'n/a';
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return value.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
 }
 
 /** "median (min–max)" */
@@ -525,9 +629,24 @@ function jsFiles(dir, entries) {
 
 function sizes() {
   const builds = [
-    ['socket', 'minimal app, single connection (bench/apps/socket)', 'bench/apps/socket/pkg', 'resocket_app_socket'],
-    ['floor', 'the same app on web-sys alone, no resocket (bench/apps/floor)', 'bench/apps/floor/pkg', 'resocket_app_floor'],
-    ['reconnecting', 'minimal app, reconnecting (bench/apps/reconnecting)', 'bench/apps/reconnecting/pkg', 'resocket_app_reconnecting'],
+    [
+      'socket',
+      'minimal app, single connection (bench/apps/socket)',
+      'bench/apps/socket/pkg',
+      'resocket_app_socket',
+    ],
+    [
+      'floor',
+      'the same app on web-sys alone, no resocket (bench/apps/floor)',
+      'bench/apps/floor/pkg',
+      'resocket_app_floor',
+    ],
+    [
+      'reconnecting',
+      'minimal app, reconnecting (bench/apps/reconnecting)',
+      'bench/apps/reconnecting/pkg',
+      'resocket_app_reconnecting',
+    ],
     ['package', 'npm package (pkg/)', 'pkg', 'resocket', ['index.js']],
   ];
   return builds.map(([id, label, dir, name, extra = []]) => {
@@ -548,14 +667,22 @@ function printReport(report, capacity, loads, sizeRows) {
   const goal = (ok, text) => verdicts.push(`${ok ? 'PASS' : 'MISS'}  ${text}`);
 
   const chromium = environment.userAgent.match(/Chrome\/([\d.]+)/)?.[1] ?? '?';
-  out.push(`resocket benchmark: Chromium ${chromium} headless, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ` +
-    `Node ${process.version}`);
-  const before = process.env.BENCH_LOAD_BEFORE ? `before the build ${process.env.BENCH_LOAD_BEFORE}, ` : '';
-  out.push(`load average (1 min) ${before}when the runs started ${loads.start.toFixed(2)}, at the end ${loads.end.toFixed(2)}; ` +
-    `${environment.rounds} rounds, subjects interleaved (order rotated every round), scale ${environment.scale}`);
-  out.push('Figures: median (min–max) over rounds. Ratios are taken in the same round against the raw ' +
-    'WebSocket, then their median. CPU: the renderer process, all threads (utime+stime from /proc), and its ' +
-    'main thread alone (/proc/PID/schedstat), per message, over the whole run.');
+  out.push(
+    `resocket benchmark: Chromium ${chromium} headless, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ` +
+      `Node ${process.version}`,
+  );
+  const before = process.env.BENCH_LOAD_BEFORE
+    ? `before the build ${process.env.BENCH_LOAD_BEFORE}, `
+    : '';
+  out.push(
+    `load average (1 min) ${before}when the runs started ${loads.start.toFixed(2)}, at the end ${loads.end.toFixed(2)}; ` +
+      `${environment.rounds} rounds, subjects interleaved (order rotated every round), scale ${environment.scale}`,
+  );
+  out.push(
+    'Figures: median (min–max) over rounds. Ratios are taken in the same round against the raw ' +
+      'WebSocket, then their median. CPU: the renderer process, all threads (utime+stime from /proc), and its ' +
+      'main thread alone (/proc/PID/schedstat), per message, over the whole run.',
+  );
   const timed = runs.filter((run) => run.cpu.machineTotal > 0);
   if (timed.length) {
     const steal = timed.map((run) => (100 * run.cpu.machineSteal) / run.cpu.machineTotal);
@@ -566,13 +693,17 @@ function printReport(report, capacity, loads, sizeRows) {
       const ours = run.cpu.renderer + run.cpu.chromium + run.cpu.server + run.cpu.runner;
       return (100 * Math.max(0, busyMs - ours)) / run.cpu.wall;
     });
-    out.push(`During the runs: both CPUs ${format(median(busy), 0)}% busy (median; mostly the benchmark itself); other ` +
-      `processes used ${format(median(others), 0)}% of one CPU (median, max ${format(max(others), 0)}%); CPU time stolen by ` +
-      `the hypervisor median ${format(median(steal), 1)}%, max ${format(max(steal), 1)}%.`);
+    out.push(
+      `During the runs: both CPUs ${format(median(busy), 0)}% busy (median; mostly the benchmark itself); other ` +
+        `processes used ${format(median(others), 0)}% of one CPU (median, max ${format(max(others), 0)}%); CPU time stolen by ` +
+        `the hypervisor median ${format(median(steal), 1)}%, max ${format(max(steal), 1)}%.`,
+    );
   }
   if (apps && Object.keys(apps).length) {
-    out.push(`Minimal apps checked against /echo: single connection read ${apps.socket} bytes back, ` +
-      `reconnecting got ${apps.reconnecting} answers; the web-sys floor app read ${apps.floor} bytes back.`);
+    out.push(
+      `Minimal apps checked against /echo: single connection read ${apps.socket} bytes back, ` +
+        `reconnecting got ${apps.reconnecting} answers; the web-sys floor app read ${apps.floor} bytes back.`,
+    );
   }
 
   const byKey = new Map();
@@ -581,14 +712,16 @@ function printReport(report, capacity, loads, sizeRows) {
     if (!byKey.has(key)) byKey.set(key, []);
     byKey.get(key).push(run);
   }
-  const rawOf = (scenario, round) => runs.find((r) => r.scenario === scenario && r.subject === 'raw' && r.round === round);
+  const rawOf = (scenario, round) =>
+    runs.find((r) => r.scenario === scenario && r.subject === 'raw' && r.round === round);
   const rate = (run) => run.messages / (run.ms / 1000);
   const cpuPerMessage = (run) => (run.cpu.renderer * 1000) / run.messages;
   const mainPerMessage = (run) => (run.cpu.rendererMain * 1000) / run.messages;
-  const ratios = (list, metric) => list.map((run) => {
-    const raw = rawOf(run.scenario, run.round);
-    return raw ? metric(run) / metric(raw) : NaN;
-  });
+  const ratios = (list, metric) =>
+    list.map((run) => {
+      const raw = rawOf(run.scenario, run.round);
+      return raw ? metric(run) / metric(raw) : NaN;
+    });
   const summary = {};
 
   // Throughput: receive, send
@@ -605,7 +738,10 @@ function printReport(report, capacity, loads, sizeRows) {
         SCENARIO_NAMES[scenario],
         SUBJECT_NAMES[subject],
         spread(list.map(rate)),
-        spread(list.map((run) => run.bytes / (run.ms / 1000) / 1e6), 1),
+        spread(
+          list.map((run) => run.bytes / (run.ms / 1000) / 1e6),
+          1,
+        ),
         subject === 'raw' ? '1' : spread(rateRatio, 2),
         spread(list.map(cpuPerMessage), 1),
         subject === 'raw' ? '1' : spread(cpuRatio, 2),
@@ -615,13 +751,36 @@ function printReport(report, capacity, loads, sizeRows) {
     }
   }
   if (throughputRows.length) {
-    out.push('', '### Throughput (receive: /flood, "go" then N messages; send: /count, high-water mark 1 MiB)', '');
-    out.push(table(
-      ['scenario', 'subject', 'msgs/s', 'MB/s', 'ratio to raw', 'renderer CPU µs/msg', 'CPU ratio', 'main thread µs/msg', 'server CPU %'],
-      throughputRows, ['l', 'l']));
-    const counts = environment.scenarios.filter((s) => s.kind !== 'reconnect')
-      .map((s) => `${s.id} ${s.count.toLocaleString('en-US')}`).join(', ');
-    out.push('', `Messages per run: ${counts}. raw ×2: two raw sockets at once, half the messages each.`);
+    out.push(
+      '',
+      '### Throughput (receive: /flood, "go" then N messages; send: /count, high-water mark 1 MiB)',
+      '',
+    );
+    out.push(
+      table(
+        [
+          'scenario',
+          'subject',
+          'msgs/s',
+          'MB/s',
+          'ratio to raw',
+          'renderer CPU µs/msg',
+          'CPU ratio',
+          'main thread µs/msg',
+          'server CPU %',
+        ],
+        throughputRows,
+        ['l', 'l'],
+      ),
+    );
+    const counts = environment.scenarios
+      .filter((s) => s.kind !== 'reconnect')
+      .map((s) => `${s.id} ${s.count.toLocaleString('en-US')}`)
+      .join(', ');
+    out.push(
+      '',
+      `Messages per run: ${counts}. raw ×2: two raw sockets at once, half the messages each.`,
+    );
   }
 
   // Echo
@@ -634,8 +793,14 @@ function printReport(report, capacity, loads, sizeRows) {
     summary[`echo-text32/${subject}`] = { rate: median(rateRatio), cpu: median(cpuRatio) };
     echoRows.push([
       SUBJECT_NAMES[subject],
-      spread(list.map((run) => quantile(run.roundTrips, 0.5)), 3),
-      spread(list.map((run) => quantile(run.roundTrips, 0.99)), 3),
+      spread(
+        list.map((run) => quantile(run.roundTrips, 0.5)),
+        3,
+      ),
+      spread(
+        list.map((run) => quantile(run.roundTrips, 0.99)),
+        3,
+      ),
       spread(list.map(rate)),
       subject === 'raw' ? '1' : spread(rateRatio, 2),
       spread(list.map(cpuPerMessage), 1),
@@ -644,8 +809,21 @@ function printReport(report, capacity, loads, sizeRows) {
   }
   if (echoRows.length) {
     out.push('', '### Echo round trip (32 B text to /echo, one at a time)', '');
-    out.push(table(['subject', 'p50 ms', 'p99 ms', 'round trips/s', 'ratio to raw', 'renderer CPU µs/round trip', 'CPU ratio'],
-      echoRows, ['l']));
+    out.push(
+      table(
+        [
+          'subject',
+          'p50 ms',
+          'p99 ms',
+          'round trips/s',
+          'ratio to raw',
+          'renderer CPU µs/round trip',
+          'CPU ratio',
+        ],
+        echoRows,
+        ['l'],
+      ),
+    );
   }
 
   // Reconnect
@@ -664,11 +842,20 @@ function printReport(report, capacity, loads, sizeRows) {
   }
   if (reconnectRows.length) {
     const { delay, down } = environment.reconnect;
-    out.push('', `### Reconnect: server down ${down} ms (/control/restart), time from its return to the open event`, '');
-    out.push(table(['subject', 'median ms', 'p90 ms', 'min–max ms', 'samples'], reconnectRows, ['l']));
-    out.push('', `Backoff for every subject: ${delay} ms before each retry (min = max = ${delay} ms, no jitter), so a ` +
-      `retry lands 0–${delay} ms after the return plus the handshake; the library's own defaults are min 500 ms, ` +
-      'max 30 s, full jitter.');
+    out.push(
+      '',
+      `### Reconnect: server down ${down} ms (/control/restart), time from its return to the open event`,
+      '',
+    );
+    out.push(
+      table(['subject', 'median ms', 'p90 ms', 'min–max ms', 'samples'], reconnectRows, ['l']),
+    );
+    out.push(
+      '',
+      `Backoff for every subject: ${delay} ms before each retry (min = max = ${delay} ms, no jitter), so a ` +
+        `retry lands 0–${delay} ms after the return plus the handshake; the library's own defaults are min 500 ms, ` +
+        'max 30 s, full jitter.',
+    );
   }
 
   // Memory
@@ -682,15 +869,22 @@ function printReport(report, capacity, loads, sizeRows) {
       const end = atCycle(result, warmup + cycles);
       const first = atCycle(result, 0);
       const closed = atCycle(result, 'closed');
-      const peakLive = max(result.probes.filter((p) => typeof p.cycle === 'number' && p.cycle >= warmup).map((p) => p.liveBytes));
+      const peakLive = max(
+        result.probes
+          .filter((p) => typeof p.cycle === 'number' && p.cycle >= warmup)
+          .map((p) => p.liveBytes),
+      );
       rows.push([
         result.label,
         format(result.msPerCycle, 2),
         `${kib(first.wasmMemory)} → ${kib(start.wasmMemory)} → ${kib(end.wasmMemory)}`,
-        start.liveBytes === undefined ? 'n/a'
+        start.liveBytes === undefined
+          ? 'n/a'
           : `${format(start.liveBytes, 0)} → ${format(end.liveBytes, 0)} (peak ${format(peakLive, 0)}, closed ${format(closed.liveBytes, 0)})`,
         `${kib(first.jsHeap)} → ${kib(start.jsHeap)} → ${kib(end.jsHeap)} (${signed((end.jsHeap - start.jsHeap) / KB)})`,
-        start.liveListeners === undefined ? 'n/a' : `${end.liveListeners} → ${closed.liveListeners}`,
+        start.liveListeners === undefined
+          ? 'n/a'
+          : `${end.liveListeners} → ${closed.liveListeners}`,
       ]);
       result.growth = {
         wasm: end.wasmMemory - start.wasmMemory,
@@ -698,13 +892,32 @@ function printReport(report, capacity, loads, sizeRows) {
         jsHeap: end.jsHeap - start.jsHeap,
       };
     }
-    out.push('', `### Memory over ${format(cycles, 0)} reconnect cycles after ${format(warmup, 0)} of warm-up ` +
-      `(the server cuts each connection with /control/drop-all; ${delay} ms backoff)`, '');
-    out.push(table(['subject', 'ms/cycle', 'wasm memory KiB (first → warm-up → end)', 'Rust live heap bytes (warm-up → end)',
-      'JS heap KiB (first → warm-up → end)', 'listeners (end → after close())'], rows, ['l']));
-    out.push('', 'JS heap: performance.memory.usedJSHeapSize of the whole page after gc(), so it includes the page itself. ' +
-      'Rust live heap: a counting global allocator in the bench module; the npm package has none, so the ' +
-      'class is also run from the bench module ("counted heap").');
+    out.push(
+      '',
+      `### Memory over ${format(cycles, 0)} reconnect cycles after ${format(warmup, 0)} of warm-up ` +
+        `(the server cuts each connection with /control/drop-all; ${delay} ms backoff)`,
+      '',
+    );
+    out.push(
+      table(
+        [
+          'subject',
+          'ms/cycle',
+          'wasm memory KiB (first → warm-up → end)',
+          'Rust live heap bytes (warm-up → end)',
+          'JS heap KiB (first → warm-up → end)',
+          'listeners (end → after close())',
+        ],
+        rows,
+        ['l'],
+      ),
+    );
+    out.push(
+      '',
+      'JS heap: performance.memory.usedJSHeapSize of the whole page after gc(), so it includes the page itself. ' +
+        'Rust live heap: a counting global allocator in the bench module; the npm package has none, so the ' +
+        'class is also run from the bench module ("counted heap").',
+    );
   }
 
   // Held after sending
@@ -718,17 +931,51 @@ function printReport(report, capacity, loads, sizeRows) {
       Number.isFinite(r.wasmBefore) ? `${mib(r.wasmBefore)} → ${mib(r.wasmAfter)}` : 'n/a',
       Number.isFinite(r.heapBefore) ? `${mib(r.heapBefore)} → ${mib(r.heapAfter)}` : 'n/a',
     ]);
-    out.push('', `### Memory still held once ${messages.toLocaleString('en-US')} messages of ${size} B have reached the server ` +
-      `(one connection to /count, all sent, the server's count read back; memory read ${format(settleMs / 1000, 1)} s later)`, '');
-    out.push(table(['subject', 'counted by the server', 'Rust live heap MiB', 'wasm memory MiB', 'JS heap MiB (after gc)'], rows, ['l']));
+    out.push(
+      '',
+      `### Memory still held once ${messages.toLocaleString('en-US')} messages of ${size} B have reached the server ` +
+        `(one connection to /count, all sent, the server's count read back; memory read ${format(settleMs / 1000, 1)} s later)`,
+      '',
+    );
+    out.push(
+      table(
+        [
+          'subject',
+          'counted by the server',
+          'Rust live heap MiB',
+          'wasm memory MiB',
+          'JS heap MiB (after gc)',
+        ],
+        rows,
+        ['l'],
+      ),
+    );
   }
 
   // Sizes
-  out.push('', '### Size (gzip level 9; JS glue = the generated module, entry and snippets together)', '');
-  out.push(table(['build', 'wasm bytes', 'wasm gz', 'JS bytes', 'JS gz', 'total gz'], sizeRows.map((row) => [
-    row.label, format(row.wasm.raw, 0), format(row.wasm.gz, 0), format(row.js.raw, 0), format(row.js.gz, 0), format(row.total, 0),
-  ]), ['l']));
-  out.push('', 'All built with wasm-pack --release (opt-level "z", LTO, one codegen unit, panic = abort; wasm-opt -O from the npm binaryen).');
+  out.push(
+    '',
+    '### Size (gzip level 9; JS glue = the generated module, entry and snippets together)',
+    '',
+  );
+  out.push(
+    table(
+      ['build', 'wasm bytes', 'wasm gz', 'JS bytes', 'JS gz', 'total gz'],
+      sizeRows.map((row) => [
+        row.label,
+        format(row.wasm.raw, 0),
+        format(row.wasm.gz, 0),
+        format(row.js.raw, 0),
+        format(row.js.gz, 0),
+        format(row.total, 0),
+      ]),
+      ['l'],
+    ),
+  );
+  out.push(
+    '',
+    'All built with wasm-pack --release (opt-level "z", LTO, one codegen unit, panic = abort; wasm-opt -O from the npm binaryen).',
+  );
 
   // Server headroom
   if (capacity && Object.keys(capacity).length) {
@@ -740,15 +987,36 @@ function printReport(report, capacity, loads, sizeRows) {
         format(nodeRate, 0),
         raw.length ? format(median(raw.map(rate)), 0) : 'n/a',
         raw2.length ? format(median(raw2.map(rate)), 0) : 'n/a',
-        raw.length ? format(median(raw.map((run) => (100 * run.cpu.server) / run.cpu.wall)), 0) : 'n/a',
+        raw.length
+          ? format(median(raw.map((run) => (100 * run.cpu.server) / run.cpu.wall)), 0)
+          : 'n/a',
         raw.length ? format(nodeRate / median(raw.map(rate)), 1) : 'n/a',
       ];
     });
-    out.push('', '### Is the server the bottleneck? Its rates against a Node ws client, before Chromium starts', '');
-    out.push(table(['route', 'Node ws client msgs/s', 'browser raw msgs/s', 'browser raw ×2 msgs/s', 'server CPU % during raw', 'server headroom ×'],
-      rows, ['l']));
-    out.push('', 'The same server sustains the Node client at the headroom factor above the browser\'s rate, and is far from ' +
-      'one busy core while the browser runs: the limit is the browser (its renderer main thread), not the server.');
+    out.push(
+      '',
+      '### Is the server the bottleneck? Its rates against a Node ws client, before Chromium starts',
+      '',
+    );
+    out.push(
+      table(
+        [
+          'route',
+          'Node ws client msgs/s',
+          'browser raw msgs/s',
+          'browser raw ×2 msgs/s',
+          'server CPU % during raw',
+          'server headroom ×',
+        ],
+        rows,
+        ['l'],
+      ),
+    );
+    out.push(
+      '',
+      "The same server sustains the Node client at the headroom factor above the browser's rate, and is far from " +
+        'one busy core while the browser runs: the limit is the browser (its renderer main thread), not the server.',
+    );
   }
 
   // Goals
@@ -756,21 +1024,38 @@ function printReport(report, capacity, loads, sizeRows) {
   const facadeScenarios = [...throughputScenarios, 'echo-text32'].filter((s) => js(s));
   if (facadeScenarios.length) {
     const worstRate = facadeScenarios.map((s) => [s, js(s).rate]).sort((a, b) => a[1] - b[1]);
-    goal(worstRate.every(([, r]) => r >= 0.95),
-      `JS class >= 0.95x raw msgs/s in every scenario: ${worstRate.map(([s, r]) => `${s} ${format(r, 2)}x`).join(', ')}`);
+    goal(
+      worstRate.every(([, r]) => r >= 0.95),
+      `JS class >= 0.95x raw msgs/s in every scenario: ${worstRate.map(([s, r]) => `${s} ${format(r, 2)}x`).join(', ')}`,
+    );
     const worstCpu = facadeScenarios.map((s) => [s, js(s).cpu]).sort((a, b) => b[1] - a[1]);
-    goal(worstCpu.every(([, r]) => r <= 1.1),
-      `JS class <= 1.1x raw renderer CPU per message: ${worstCpu.map(([s, r]) => `${s} ${format(r, 2)}x`).join(', ')}`);
+    goal(
+      worstCpu.every(([, r]) => r <= 1.1),
+      `JS class <= 1.1x raw renderer CPU per message: ${worstCpu.map(([s, r]) => `${s} ${format(r, 2)}x`).join(', ')}`,
+    );
   }
   const rust = (scenario) => summary[`${scenario}/rust`];
-  if (rust('recv-text32')) goal(rust('recv-text32').rate >= 0.85, `Rust Stream >= 0.85x raw on 32 B text: ${format(rust('recv-text32').rate, 2)}x`);
-  if (rust('recv-bin64k')) goal(rust('recv-bin64k').rate >= 0.9, `Rust Stream >= 0.9x raw on 64 KiB binary: ${format(rust('recv-bin64k').rate, 2)}x`);
+  if (rust('recv-text32'))
+    goal(
+      rust('recv-text32').rate >= 0.85,
+      `Rust Stream >= 0.85x raw on 32 B text: ${format(rust('recv-text32').rate, 2)}x`,
+    );
+  if (rust('recv-bin64k'))
+    goal(
+      rust('recv-bin64k').rate >= 0.9,
+      `Rust Stream >= 0.9x raw on 64 KiB binary: ${format(rust('recv-bin64k').rate, 2)}x`,
+    );
   const size = (id) => sizeRows.find((row) => row.id === id);
   const [socketApp, floorApp, npmPackage] = ['socket', 'floor', 'package'].map(size);
-  goal(socketApp.total <= GOALS.socketAppGz,
+  goal(
+    socketApp.total <= GOALS.socketAppGz,
     `single-connection app <= 16 KB gz (16,384 bytes): ${format(socketApp.total, 0)} bytes ` +
-    `(the same app on web-sys alone: ${format(floorApp.total, 0)} bytes)`);
-  goal(npmPackage.total <= GOALS.packageGz, `npm package <= 40 KB gz (40,960 bytes): ${format(npmPackage.total, 0)} bytes`);
+      `(the same app on web-sys alone: ${format(floorApp.total, 0)} bytes)`,
+  );
+  goal(
+    npmPackage.total <= GOALS.packageGz,
+    `npm package <= 40 KB gz (40,960 bytes): ${format(npmPackage.total, 0)} bytes`,
+  );
   // No growth: the wasm memory does not grow, the Rust heap (where counted) is back within
   // 1 KiB, and the page's JS heap within 64 KiB per 1,000 cycles after the warm-up (it is the
   // whole page's heap, which the browser's own bookkeeping moves by tens of KiB).
@@ -781,15 +1066,20 @@ function printReport(report, capacity, loads, sizeRows) {
     if (result.subject === 'js-instances') {
       // Not a reconnect-cycle figure: shown for what it says about finalization.
       const { wasm, live, jsHeap } = result.growth;
-      verdicts.push(`INFO  ${result.label}: wasm ${signed(wasm / KB)} KiB, Rust heap ${signed(live)} bytes, ` +
-        `JS heap ${signed(jsHeap / KB)} KiB over 1,000 instances (not a goal)`);
+      verdicts.push(
+        `INFO  ${result.label}: wasm ${signed(wasm / KB)} KiB, Rust heap ${signed(live)} bytes, ` +
+          `JS heap ${signed(jsHeap / KB)} KiB over 1,000 instances (not a goal)`,
+      );
       continue;
     }
     const { wasm, live, jsHeap } = result.growth;
     const ok = !(wasm > 0) && !(live > KB) && !(jsHeap > jsHeapLimit);
-    goal(ok, `no memory growth after warm-up, ${result.label}: wasm ${signed(wasm / KB)} KiB, ` +
-      `Rust heap ${Number.isFinite(live) ? `${signed(live)} bytes` : 'not counted'}, JS heap ${signed(jsHeap / KB)} KiB ` +
-      `over ${format(memoryCycles, 0)} cycles (limits: 0, 1 KiB, ${format(jsHeapLimit / KB, 0)} KiB)`);
+    goal(
+      ok,
+      `no memory growth after warm-up, ${result.label}: wasm ${signed(wasm / KB)} KiB, ` +
+        `Rust heap ${Number.isFinite(live) ? `${signed(live)} bytes` : 'not counted'}, JS heap ${signed(jsHeap / KB)} KiB ` +
+        `over ${format(memoryCycles, 0)} cycles (limits: 0, 1 KiB, ${format(jsHeapLimit / KB, 0)} KiB)`,
+    );
   }
 
   out.push('', '### Goals', '', ...verdicts.map((line) => `    ${line}`));
@@ -820,8 +1110,14 @@ async function main() {
     runner?.server.close();
     devtools?.close();
   };
-  process.on('SIGINT', () => { stopAll(); process.exit(130); });
-  process.on('SIGTERM', () => { stopAll(); process.exit(143); });
+  process.on('SIGINT', () => {
+    stopAll();
+    process.exit(130);
+  });
+  process.on('SIGTERM', () => {
+    stopAll();
+    process.exit(143);
+  });
 
   try {
     server = await startServer(scratch);
@@ -830,7 +1126,13 @@ async function main() {
     const onlyIds = options.only?.split(',') ?? null;
     const runPage = !onlyIds || onlyIds.some((id) => id !== 'cold');
     const runCold = !options.profile && (!onlyIds || onlyIds.includes('cold'));
-    const state = { browserPid: null, serverPid: server.child.pid, devtools: null, profiles: [], coldWaiters: [] };
+    const state = {
+      browserPid: null,
+      serverPid: server.child.pid,
+      devtools: null,
+      profiles: [],
+      coldWaiters: [],
+    };
     runner = await startRunnerEndpoint(state);
     if (runPage) {
       const capacityScenarios = throughputScenarios(options.scale)
@@ -842,7 +1144,11 @@ async function main() {
         capacity = await serverCapacity(server, capacityScenarios);
       }
 
-      const query = new URLSearchParams({ runner: runner.url, rounds: String(options.rounds), scale: String(options.scale) });
+      const query = new URLSearchParams({
+        runner: runner.url,
+        rounds: String(options.rounds),
+        scale: String(options.scale),
+      });
       if (options.only) query.set('only', options.only);
       if (options.subjects) query.set('subjects', options.subjects);
       if (options.profile) query.set('profile', '1');
@@ -852,26 +1158,37 @@ async function main() {
       const pageUrl = `${server.http}/bench/page/index.html`;
 
       // With --profile the page waits for the profiler to be attached before it starts.
-      chromium = launchChromium(`${pageUrl}?${query}`, userDataDir, path.join(scratch, 'chromium.log'));
+      chromium = launchChromium(
+        `${pageUrl}?${query}`,
+        userDataDir,
+        path.join(scratch, 'chromium.log'),
+      );
       state.browserPid = chromium.pid;
       say(`Chromium ${chromium.pid} opened the page; it runs ${options.rounds} rounds`);
       if (options.profile) {
         devtools = await devtoolsPage(userDataDir, pageUrl);
         state.devtools = devtools;
       }
-      const exited = new Promise((resolve) => chromium.once('exit', (code) => resolve({ exited: code })));
+      const exited = new Promise((resolve) =>
+        chromium.once('exit', (code) => resolve({ exited: code })),
+      );
       const report = await Promise.race([
         runner.report,
         exited,
-        new Promise((resolve) => setTimeout(resolve, 60 * 60 * 1000, { error: 'no report within an hour' }).unref()),
+        new Promise((resolve) =>
+          setTimeout(resolve, 60 * 60 * 1000, { error: 'no report within an hour' }).unref(),
+        ),
       ]);
       loads.end = os.loadavg()[0];
       if (report.exited !== undefined) {
-        throw new Error(`Chromium exited (${report.exited}) before the page reported; its log:\n` +
-          fs.readFileSync(path.join(scratch, 'chromium.log'), 'utf8').slice(-3000));
+        throw new Error(
+          `Chromium exited (${report.exited}) before the page reported; its log:\n` +
+            fs.readFileSync(path.join(scratch, 'chromium.log'), 'utf8').slice(-3000),
+        );
       }
       if (report.error) throw new Error(`the page failed: ${report.error}`);
-      if (options.json) fs.writeFileSync(options.json, JSON.stringify({ capacity, loads, ...report }, null, 1));
+      if (options.json)
+        fs.writeFileSync(options.json, JSON.stringify({ capacity, loads, ...report }, null, 1));
       if (options.profile) {
         console.log(state.profiles.join('\n\n'));
       } else {
@@ -893,7 +1210,10 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(`[bench] ${error.stack ?? error}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`[bench] ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);

@@ -36,8 +36,22 @@ function name() {
   return text;
 }
 
-const sectionNames = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export',
-  'start', 'element', 'code', 'data', 'datacount', 'tag'];
+const sectionNames = [
+  'custom',
+  'type',
+  'import',
+  'function',
+  'table',
+  'memory',
+  'global',
+  'export',
+  'start',
+  'element',
+  'code',
+  'data',
+  'datacount',
+  'tag',
+];
 const sections = [];
 let importedFunctions = 0;
 let bodies = [];
@@ -53,11 +67,25 @@ while (at < bytes.length) {
       name();
       name();
       const kind = bytes[at++];
-      if (kind === 0) { importedFunctions++; leb(); }
-      else if (kind === 1) { at++; const flags = leb(); leb(); if (flags & 1) leb(); }
-      else if (kind === 2) { const flags = leb(); leb(); if (flags & 1) leb(); }
-      else if (kind === 3) { at++; at++; }
-      else if (kind === 4) { at++; leb(); }
+      if (kind === 0) {
+        importedFunctions++;
+        leb();
+      } else if (kind === 1) {
+        at++;
+        const flags = leb();
+        leb();
+        if (flags & 1) leb();
+      } else if (kind === 2) {
+        const flags = leb();
+        leb();
+        if (flags & 1) leb();
+      } else if (kind === 3) {
+        at++;
+        at++;
+      } else if (kind === 4) {
+        at++;
+        leb();
+      }
     }
   }
   if (id === 10) {
@@ -97,9 +125,17 @@ function demangle(symbol) {
     i += Number(digits);
   }
   if (/^h[0-9a-f]{16}$/.test(parts.at(-1))) parts.pop();
-  return parts.join('::').replace(/\$LT\$/g, '<').replace(/\$GT\$/g, '>').replace(/\$u20\$/g, ' ')
-    .replace(/\$RF\$/g, '&').replace(/\$C\$/g, ',').replace(/\.\./g, '::').replace(/\$u7b\$/g, '{')
-    .replace(/\$u7d\$/g, '}').replace(/\$BP\$/g, '*');
+  return parts
+    .join('::')
+    .replace(/\$LT\$/g, '<')
+    .replace(/\$GT\$/g, '>')
+    .replace(/\$u20\$/g, ' ')
+    .replace(/\$RF\$/g, '&')
+    .replace(/\$C\$/g, ',')
+    .replace(/\.\./g, '::')
+    .replace(/\$u7b\$/g, '{')
+    .replace(/\$u7d\$/g, '}')
+    .replace(/\$BP\$/g, '*');
 }
 
 // The path a function belongs to: the first two segments of its demangled name, looking
@@ -112,7 +148,9 @@ function origin(fullName) {
 
 const gz = (buffer) => zlib.gzipSync(buffer, { level: 9 }).length;
 const total = bytes.length;
-console.log(`${file}: ${total.toLocaleString('en-US')} bytes, ${gz(bytes).toLocaleString('en-US')} gzipped`);
+console.log(
+  `${file}: ${total.toLocaleString('en-US')} bytes, ${gz(bytes).toLocaleString('en-US')} gzipped`,
+);
 console.log('\nsections');
 for (const { label, size } of sections.sort((a, b) => b.size - a.size)) {
   console.log(`  ${String(size).padStart(9)}  ${label}`);
@@ -131,6 +169,8 @@ for (const { size, name: fn } of named) {
   byOrigin.set(key, entry);
 }
 console.log('\nby origin (code bytes, functions)');
-for (const [key, { size, count }] of [...byOrigin].sort((a, b) => b[1].size - a[1].size).slice(0, top)) {
+for (const [key, { size, count }] of [...byOrigin]
+  .sort((a, b) => b[1].size - a[1].size)
+  .slice(0, top)) {
   console.log(`  ${String(size).padStart(9)}  ${String(count).padStart(4)}  ${key}`);
 }

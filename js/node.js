@@ -19,7 +19,8 @@ let loaded = false;
 function load() {
   if (loaded) return;
   // CommonJS (node.cjs) has __dirname; the ES module has import.meta.url.
-  const here = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+  const here =
+    typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
   initSync({ module: fs.readFileSync(path.join(here, 'resocket_bg.wasm')) });
   loaded = true;
 }

@@ -51,7 +51,8 @@ export function describeValue(value) {
 
 function optionError(name, expected, value) {
   return new TypeError(
-    `ReconnectingWebSocket: option "${name}" must be ${expected}, got ${describeValue(value)}`);
+    `ReconnectingWebSocket: option "${name}" must be ${expected}, got ${describeValue(value)}`,
+  );
 }
 
 /** A number of milliseconds a browser timer can wait; `zero` says whether 0 is allowed. */
@@ -60,14 +61,19 @@ function millis(name, value, zero) {
     ? `a number of milliseconds from 0 to ${MAX_TIMER_DELAY}`
     : `a number of milliseconds above 0, at most ${MAX_TIMER_DELAY}`;
   // Below a nanosecond is zero to the core's clock.
-  const ok = typeof value === 'number' && value >= 0 && value <= MAX_TIMER_DELAY &&
-    (zero || value >= 1e-6);
+  const ok =
+    typeof value === 'number' && value >= 0 && value <= MAX_TIMER_DELAY && (zero || value >= 1e-6);
   if (!ok) throw optionError(name, expected, value);
   return value;
 }
 
 function wholeCount(name, value, expected = 'a whole number, 0 or more') {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || !Number.isInteger(value)) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    !Number.isInteger(value)
+  ) {
     throw optionError(name, expected, value);
   }
   return value;
@@ -117,31 +123,43 @@ export function readOptions(options) {
   for (const key of Object.keys(options)) {
     if (!OPTION_NAMES.includes(key)) {
       throw new TypeError(
-        `ReconnectingWebSocket: unknown option "${key}"; the options are ${OPTION_NAMES.join(', ')}`);
+        `ReconnectingWebSocket: unknown option "${key}"; the options are ${OPTION_NAMES.join(', ')}`,
+      );
     }
   }
   const core = settings.core;
   let value;
   let minDelay = 500;
   let maxDelay = 30000;
-  if ((value = read(options, 'minDelay')) !== undefined) core.minDelay = minDelay = millis('minDelay', value, false);
-  if ((value = read(options, 'maxDelay')) !== undefined) core.maxDelay = maxDelay = millis('maxDelay', value, true);
+  if ((value = read(options, 'minDelay')) !== undefined)
+    core.minDelay = minDelay = millis('minDelay', value, false);
+  if ((value = read(options, 'maxDelay')) !== undefined)
+    core.maxDelay = maxDelay = millis('maxDelay', value, true);
   if ((value = read(options, 'factor')) !== undefined) {
     if (typeof value !== 'number' || !Number.isFinite(value) || !(value >= 1)) {
       throw optionError('factor', 'a number, 1 or more', value);
     }
     core.factor = value;
   }
-  if ((value = read(options, 'jitter')) !== undefined) core.jitter = choice('jitter', value, ['full', 'decorrelated', 'none']);
+  if ((value = read(options, 'jitter')) !== undefined)
+    core.jitter = choice('jitter', value, ['full', 'decorrelated', 'none']);
   if ((value = read(options, 'maxRetries')) !== undefined) {
     // Infinity is how other reconnecting libraries spell "no limit"; null is ours.
-    core.maxRetries = value === null || value === Infinity ? null
-      : wholeCount('maxRetries', value, 'a whole number, 0 or more, or null or Infinity for no limit');
+    core.maxRetries =
+      value === null || value === Infinity
+        ? null
+        : wholeCount(
+            'maxRetries',
+            value,
+            'a whole number, 0 or more, or null or Infinity for no limit',
+          );
   }
-  if ((value = read(options, 'stableAfter')) !== undefined) core.stableAfter = millis('stableAfter', value, true);
+  if ((value = read(options, 'stableAfter')) !== undefined)
+    core.stableAfter = millis('stableAfter', value, true);
   if (minDelay > maxDelay) {
     throw new TypeError(
-      `ReconnectingWebSocket: option "minDelay" (${minDelay}) must not be above "maxDelay" (${maxDelay})`);
+      `ReconnectingWebSocket: option "minDelay" (${minDelay}) must not be above "maxDelay" (${maxDelay})`,
+    );
   }
   if ((value = read(options, 'connectTimeout')) !== undefined) {
     core.connectTimeout = value === null ? null : millis('connectTimeout', value, false);
@@ -151,7 +169,11 @@ export function readOptions(options) {
     const interval = read(value, 'interval');
     const timeout = read(value, 'timeout');
     if (interval === undefined || timeout === undefined) {
-      throw optionError('heartbeat', 'an object with "interval" and "timeout" in milliseconds', value);
+      throw optionError(
+        'heartbeat',
+        'an object with "interval" and "timeout" in milliseconds',
+        value,
+      );
     }
     const heartbeat = {
       interval: millis('heartbeat.interval', interval, false),
@@ -177,17 +199,30 @@ export function readOptions(options) {
   if ((value = read(options, 'overflow')) !== undefined) {
     core.overflow = settings.overflow = choice('overflow', value, ['reject', 'drop-oldest']);
   }
-  if ((value = read(options, 'shouldReconnect')) !== undefined) core.shouldReconnect = callback('shouldReconnect', value);
+  if ((value = read(options, 'shouldReconnect')) !== undefined)
+    core.shouldReconnect = callback('shouldReconnect', value);
   if ((value = read(options, 'onOpen')) !== undefined) core.onOpen = callback('onOpen', value);
   if ((value = read(options, 'highWaterMark')) !== undefined) {
     if (typeof value !== 'number' || !(value >= 0 && value <= MAX_HIGH_WATER_MARK)) {
-      throw optionError('highWaterMark', `a number of bytes from 0 to ${MAX_HIGH_WATER_MARK}`, value);
+      throw optionError(
+        'highWaterMark',
+        `a number of bytes from 0 to ${MAX_HIGH_WATER_MARK}`,
+        value,
+      );
     }
     core.highWaterMark = value;
   }
-  if ((value = read(options, 'maxUnreadBytes')) !== undefined && value !== null && value !== Infinity) {
+  if (
+    (value = read(options, 'maxUnreadBytes')) !== undefined &&
+    value !== null &&
+    value !== Infinity
+  ) {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw optionError('maxUnreadBytes', 'a whole number of bytes above 0, or null for no bound', value);
+      throw optionError(
+        'maxUnreadBytes',
+        'a whole number of bytes above 0, or null for no bound',
+        value,
+      );
     }
     settings.maxUnreadBytes = value;
   }

@@ -57,9 +57,15 @@ export function byteLength(data) {
       const unit = data.charCodeAt(i);
       if (unit < 0x80) bytes += 1;
       else if (unit < 0x800) bytes += 2;
-      else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < data.length &&
-               (data.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { bytes += 4; i++; }
-      else bytes += 3;
+      else if (
+        unit >= 0xd800 &&
+        unit <= 0xdbff &&
+        i + 1 < data.length &&
+        (data.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+      ) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
     }
     return bytes;
   }
@@ -70,7 +76,8 @@ export function byteLength(data) {
   }
   if (typeof Blob !== 'undefined' && data instanceof Blob) return data.size;
   throw new TypeError(
-    `ReconnectingWebSocket.send: expected a string, ArrayBuffer, ArrayBufferView or Blob, got ${describe(data)}`);
+    `ReconnectingWebSocket.send: expected a string, ArrayBuffer, ArrayBufferView or Blob, got ${describe(data)}`,
+  );
 }
 
 // The buffers WebSocket.send refuses with a TypeError in Chromium and Firefox: WebIDL allows
@@ -79,7 +86,8 @@ export function byteLength(data) {
 function sendable(buffer) {
   if (buffer.resizable || buffer.growable || !(buffer instanceof ArrayBuffer)) {
     throw new TypeError(
-      'ReconnectingWebSocket.send: a resizable or shared ArrayBuffer (or a view on one) cannot be sent');
+      'ReconnectingWebSocket.send: a resizable or shared ArrayBuffer (or a view on one) cannot be sent',
+    );
   }
   return buffer;
 }
@@ -122,13 +130,19 @@ export function openHookSocket(send) {
       if (!live) {
         throw new DOMException(
           'the socket given to onOpen works only while the hook runs (until the promise it ' +
-          'returned settles); use the ReconnectingWebSocket itself to send afterwards',
-          'InvalidStateError');
+            'returned settles); use the ReconnectingWebSocket itself to send afterwards',
+          'InvalidStateError',
+        );
       }
       live(data);
     },
   };
-  return [socket, () => { live = null; }];
+  return [
+    socket,
+    () => {
+      live = null;
+    },
+  ];
 }
 
 function describe(value) {
@@ -141,8 +155,12 @@ function describe(value) {
 
 /** `send(data)`: binary data as it is, anything else as a string (`String(data)`; a Symbol throws). */
 function sendArgument(data) {
-  if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data) ||
-      (typeof Blob === 'function' && data instanceof Blob)) {
+  if (
+    typeof data === 'string' ||
+    data instanceof ArrayBuffer ||
+    ArrayBuffer.isView(data) ||
+    (typeof Blob === 'function' && data instanceof Blob)
+  ) {
     return data;
   }
   return `${data}`;
@@ -160,8 +178,11 @@ function urlArgument(url) {
 function protocolsArgument(protocols) {
   if (protocols === undefined) return [];
   if (typeof protocols === 'function') return protocols;
-  if (typeof protocols === 'object' && protocols !== null &&
-      typeof protocols[Symbol.iterator] === 'function') {
+  if (
+    typeof protocols === 'object' &&
+    protocols !== null &&
+    typeof protocols[Symbol.iterator] === 'function'
+  ) {
     return Array.from(protocols, (protocol) => `${protocol}`);
   }
   return [`${protocols}`];
@@ -204,7 +225,8 @@ function clampCode(value) {
  * browser's SyntaxError, with the same rules as the Rust core (src/handshake.rs).
  */
 export function resolveUrl(url) {
-  const invalid = (reason) => new DOMException(`invalid WebSocket URL "${url}": ${reason}`, 'SyntaxError');
+  const invalid = (reason) =>
+    new DOMException(`invalid WebSocket URL "${url}": ${reason}`, 'SyntaxError');
   let parsed;
   try {
     parsed = new URL(url, globalThis.location?.href);
@@ -214,7 +236,9 @@ export function resolveUrl(url) {
   if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
   else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw invalid(`the scheme is "${parsed.protocol.slice(0, -1)}"; it must be ws, wss, http or https`);
+    throw invalid(
+      `the scheme is "${parsed.protocol.slice(0, -1)}"; it must be ws, wss, http or https`,
+    );
   }
   if (parsed.href.includes('#')) {
     throw invalid('a WebSocket URL cannot have a fragment (RFC 6455, section 3)');
@@ -227,10 +251,14 @@ function checkClose(code, reason) {
   if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
     throw new DOMException(
       `The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`,
-      'InvalidAccessError');
+      'InvalidAccessError',
+    );
   }
   if (reason !== undefined && utf8.encode(reason).byteLength > 123) {
-    throw new DOMException('The close reason must not be greater than 123 UTF-8 bytes.', 'SyntaxError');
+    throw new DOMException(
+      'The close reason must not be greater than 123 UTF-8 bytes.',
+      'SyntaxError',
+    );
   }
 }
 
@@ -250,33 +278,45 @@ function closeArguments(code, reason) {
 // browser's), whose data and origin are read from the instance. Passing them through the
 // MessageEventInit dictionary costs Chromium 3 to 4 µs per event, measured, more than all the
 // rest of the class's work per message; this costs under 1.
-const SocketMessageEvent = typeof MessageEvent === 'function'
-  ? class SocketMessageEvent extends MessageEvent {
-    #data;
-    #origin;
-    constructor(data, origin) {
-      super('message');
-      this.#data = data;
-      this.#origin = origin;
-    }
-    get data() { return this.#data; }
-    get origin() { return this.#origin; }
-  }
-  : null;
+const SocketMessageEvent =
+  typeof MessageEvent === 'function'
+    ? class SocketMessageEvent extends MessageEvent {
+        #data;
+        #origin;
+        constructor(data, origin) {
+          super('message');
+          this.#data = data;
+          this.#origin = origin;
+        }
+        get data() {
+          return this.#data;
+        }
+        get origin() {
+          return this.#origin;
+        }
+      }
+    : null;
 
 // Where the platform has no CloseEvent (Node before 23), one with the same fields.
-const SocketCloseEvent = typeof CloseEvent === 'function'
-  ? CloseEvent
-  : class CloseEvent extends Event {
-    #init;
-    constructor(type, init = {}) {
-      super(type, init);
-      this.#init = init;
-    }
-    get code() { return this.#init.code ?? 0; }
-    get reason() { return this.#init.reason ?? ''; }
-    get wasClean() { return this.#init.wasClean ?? false; }
-  };
+const SocketCloseEvent =
+  typeof CloseEvent === 'function'
+    ? CloseEvent
+    : class CloseEvent extends Event {
+        #init;
+        constructor(type, init = {}) {
+          super(type, init);
+          this.#init = init;
+        }
+        get code() {
+          return this.#init.code ?? 0;
+        }
+        get reason() {
+          return this.#init.reason ?? '';
+        }
+        get wasClean() {
+          return this.#init.wasClean ?? false;
+        }
+      };
 
 /** An event with extra read-only fields (`attempt`, `reason`, `messages`...). */
 function eventWith(type, fields) {
@@ -341,7 +381,9 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
       super();
       // As WebIDL: the URL is required (an explicit `undefined` is the string "undefined").
       if (arguments.length === 0) {
-        throw new TypeError('ReconnectingWebSocket: 1 argument (the URL) required, but only 0 present');
+        throw new TypeError(
+          'ReconnectingWebSocket: 1 argument (the URL) required, but only 0 present',
+        );
       }
       url = urlArgument(url);
       protocols = protocolsArgument(protocols);
@@ -357,18 +399,34 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
       this.#start(true);
     }
 
-    get url() { return this.#url; }
-    get protocol() { return this.#protocol; }
-    get extensions() { return this.#extensions; }
-    get readyState() { return this.#readyState; }
+    get url() {
+      return this.#url;
+    }
+    get protocol() {
+      return this.#protocol;
+    }
+    get extensions() {
+      return this.#extensions;
+    }
+    get readyState() {
+      return this.#readyState;
+    }
     /** Bytes given to `send` and not yet on the network: the socket's buffer plus the queue. */
-    get bufferedAmount() { return this.#core?.bufferedAmount() ?? this.#early?.bytes ?? 0; }
+    get bufferedAmount() {
+      return this.#core?.bufferedAmount() ?? this.#early?.bytes ?? 0;
+    }
     /** How many messages wait for the next connection. */
-    get queuedMessages() { return this.#core?.queued() ?? this.#early?.messages.length ?? 0; }
+    get queuedMessages() {
+      return this.#core?.queued() ?? this.#early?.messages.length ?? 0;
+    }
     /** Failed attempts since the last open (0 while the first attempt is made, or open). */
-    get retryCount() { return this.#retryCount; }
+    get retryCount() {
+      return this.#retryCount;
+    }
 
-    get binaryType() { return this.#binaryType; }
+    get binaryType() {
+      return this.#binaryType;
+    }
     set binaryType(value) {
       // As in the browser: values other than the two types are ignored.
       if (value === 'arraybuffer' || value === 'blob') this.#binaryType = value;
@@ -383,7 +441,10 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
         return this.#queueEarly(data, bytes);
       }
       // The same refusal the core gives after close(), once the core has been let go.
-      throw new DOMException('the message was not sent: the socket is closed for good', 'InvalidStateError');
+      throw new DOMException(
+        'the message was not sent: the socket is closed for good',
+        'InvalidStateError',
+      );
     }
 
     close(code = undefined, reason = undefined) {
@@ -473,7 +534,9 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
           if (unreadBytes <= limit) return false;
           failure = new DOMException(
             `more than ${limit} bytes of messages were waiting unread in the iterator; ` +
-            `the socket was closed with ${UNREAD_LIMIT_CLOSE_CODE}`, 'QuotaExceededError');
+              `the socket was closed with ${UNREAD_LIMIT_CLOSE_CODE}`,
+            'QuotaExceededError',
+          );
           return true;
         },
         end: () => {
@@ -503,7 +566,9 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
           sizes.length = 0;
           return Promise.resolve(finished);
         },
-        [Symbol.asyncIterator]() { return this; },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
       };
       this.#iterators.add(iterator);
       return iterator;
@@ -514,9 +579,12 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
     #start(sync) {
       if (!PLATFORM_HAS_WEBSOCKET && !this.#settings.WebSocket) {
         // As a connection that could not be made, once: error, close 1006, no retry.
-        return this.#failToStart(new TypeError(
-          'resocket: this platform has no WebSocket (globalThis.WebSocket); pass one, for ' +
-          'example the ws package\'s, as the WebSocket option'));
+        return this.#failToStart(
+          new TypeError(
+            'resocket: this platform has no WebSocket (globalThis.WebSocket); pass one, for ' +
+              "example the ws package's, as the WebSocket option",
+          ),
+        );
       }
       active.add(this);
       if (!createCore) {
@@ -526,8 +594,13 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
       }
       let core;
       try {
-        core = createCore(this.#target, this.#offered, this.#settings.core,
-          ReconnectingWebSocket.#emitTo(new WeakRef(this)), this.#settings.WebSocket);
+        core = createCore(
+          this.#target,
+          this.#offered,
+          this.#settings.core,
+          ReconnectingWebSocket.#emitTo(new WeakRef(this)),
+          this.#settings.WebSocket,
+        );
       } catch (error) {
         active.delete(this);
         if (sync) throw error;
@@ -575,11 +648,16 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
       const early = this.#early;
       const { maxQueuedMessages, maxQueuedBytes, overflow } = this.#settings;
       if (bytes > maxQueuedBytes) {
-        throw new Error(`the message was not sent: it is ${bytes} bytes, more than the send queue's limit of ${maxQueuedBytes}`);
+        throw new Error(
+          `the message was not sent: it is ${bytes} bytes, more than the send queue's limit of ${maxQueuedBytes}`,
+        );
       }
-      const fits = () => early.messages.length < maxQueuedMessages && early.bytes + bytes <= maxQueuedBytes;
+      const fits = () =>
+        early.messages.length < maxQueuedMessages && early.bytes + bytes <= maxQueuedBytes;
       if (!fits() && (overflow === 'reject' || maxQueuedMessages === 0)) {
-        throw new Error(`the message was not sent: the send queue is full (at most ${maxQueuedMessages} messages and ${maxQueuedBytes} bytes)`);
+        throw new Error(
+          `the message was not sent: the send queue is full (at most ${maxQueuedMessages} messages and ${maxQueuedBytes} bytes)`,
+        );
       }
       const dropped = [];
       while (!fits() && early.messages.length > 0) {
@@ -616,13 +694,16 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
           loadError = error;
           for (const client of waiting) client.#failToStart(error);
           waiting.clear();
-        });
+        },
+      );
     }
 
     #emit(kind, a, b, c) {
       switch (kind) {
-        case KIND_MESSAGE: return this.#message(a);
-        case KIND_SOCKET: return this.#listenTo(a, b);
+        case KIND_MESSAGE:
+          return this.#message(a);
+        case KIND_SOCKET:
+          return this.#listenTo(a, b);
         case KIND_OPEN: {
           this.#readyState = OPEN;
           this.#opened = true;
@@ -633,7 +714,8 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
           this.#extensions = c;
           return this.dispatchEvent(eventWith('open', { attempt: a }));
         }
-        case KIND_CLOSE: return this.#closed(a, b, c, false);
+        case KIND_CLOSE:
+          return this.#closed(a, b, c, false);
         case KIND_RECONNECTING: {
           this.#readyState = CONNECTING;
           this.#retryCount = a;
@@ -663,11 +745,14 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
         for (const iterator of this.#iterators) overflowed = iterator.push(data) || overflowed;
       }
       this.#origin ??= originOf(this.#url);
-      this.dispatchEvent(SocketMessageEvent
-        ? new SocketMessageEvent(data, this.#origin)
-        : eventWith('message', { data, origin: this.#origin }));
+      this.dispatchEvent(
+        SocketMessageEvent
+          ? new SocketMessageEvent(data, this.#origin)
+          : eventWith('message', { data, origin: this.#origin }),
+      );
       // After the listeners have this message too; a listener may have closed it already.
-      if (overflowed && this.#readyState < CLOSING) this.close(UNREAD_LIMIT_CLOSE_CODE, 'unread limit');
+      if (overflowed && this.#readyState < CLOSING)
+        this.close(UNREAD_LIMIT_CLOSE_CODE, 'unread limit');
     }
 
     #closed(code, reason, wasClean, final) {
@@ -678,8 +763,7 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
       if (final) {
         this.#readyState = CLOSED;
         active.delete(this);
-      }
-      else if (this.#readyState === OPEN) this.#readyState = CONNECTING;
+      } else if (this.#readyState === OPEN) this.#readyState = CONNECTING;
       // As the browser does: `error` before `close` for a connection that failed before it
       // opened, or that the browser failed after (see `#onSocketError`).
       if (failed) this.dispatchEvent(new Event('error'));
@@ -729,10 +813,14 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
       // EventHandler may be an object with handleEvent, which is not called: as natively); a
       // non-object is null.
       for (const type of HANDLERS) {
-        const get = function () { return this.#handlers.get(type)?.handler ?? null; };
+        const get = function () {
+          return this.#handlers.get(type)?.handler ?? null;
+        };
         const set = function (value) {
-          const handler = typeof value === 'function' || (typeof value === 'object' && value !== null)
-            ? value : null;
+          const handler =
+            typeof value === 'function' || (typeof value === 'object' && value !== null)
+              ? value
+              : null;
           let slot = this.#handlers.get(type);
           if (!slot) {
             slot = {
@@ -749,16 +837,25 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
         };
         Object.defineProperty(get, 'name', { value: `get on${type}` });
         Object.defineProperty(set, 'name', { value: `set on${type}` });
-        Object.defineProperty(this.prototype, `on${type}`, { configurable: true, enumerable: true, get, set });
+        Object.defineProperty(this.prototype, `on${type}`, {
+          configurable: true,
+          enumerable: true,
+          get,
+          set,
+        });
       }
       // As WebIDL defines an interface: attributes and methods are enumerable.
       for (const name of Object.getOwnPropertyNames(this.prototype)) {
         if (name === 'constructor') continue;
         const descriptor = Object.getOwnPropertyDescriptor(this.prototype, name);
-        if (!descriptor.enumerable) Object.defineProperty(this.prototype, name, { enumerable: true });
+        if (!descriptor.enumerable)
+          Object.defineProperty(this.prototype, name, { enumerable: true });
       }
       Object.defineProperty(this.prototype, Symbol.toStringTag, {
-        value: 'ReconnectingWebSocket', configurable: true, enumerable: false, writable: false,
+        value: 'ReconnectingWebSocket',
+        configurable: true,
+        enumerable: false,
+        writable: false,
       });
     }
   }

@@ -23,9 +23,17 @@ manifest.exports = {
   './package.json': './package.json',
 };
 manifest.sideEffects = ['./index.js', './node.js', './node.cjs', './snippets/*'];
-manifest.files = [...new Set([
-  ...(manifest.files ?? []), 'index.js', 'node.js', 'node.cjs', 'index.d.ts', 'snippets/', 'LICENSE-MIT',
-])];
+manifest.files = [
+  ...new Set([
+    ...(manifest.files ?? []),
+    'index.js',
+    'node.js',
+    'node.cjs',
+    'index.d.ts',
+    'snippets/',
+    'LICENSE-MIT',
+  ]),
+];
 manifest.license = 'MIT';
 // The repository's address is a placeholder (Cargo.toml's) until the public one exists.
 manifest.repository = { type: 'git', url: 'https://example.invalid/resocket.git' };

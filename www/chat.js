@@ -20,12 +20,27 @@ let counter = 0;
 const seen = new Set();
 const pending = new Map(); // id -> its greyed-out entry, until the room sends it back
 
-const NAMES = ['Ada', 'Alan', 'Barbara', 'Dennis', 'Edsger', 'Frances', 'Grace', 'Ken',
-  'Leslie', 'Linus', 'Margaret', 'Radia', 'Tim', 'Vint'];
+const NAMES = [
+  'Ada',
+  'Alan',
+  'Barbara',
+  'Dennis',
+  'Edsger',
+  'Frances',
+  'Grace',
+  'Ken',
+  'Leslie',
+  'Linus',
+  'Margaret',
+  'Radia',
+  'Tim',
+  'Vint',
+];
 // The module finishes loading after the page shows (the wasm loads first), so a name typed
 // in the meantime is kept rather than replaced.
 if (!$('name').value.trim()) {
-  $('name').value = `${NAMES[Math.floor(Math.random() * NAMES.length)]} ${Math.floor(10 + Math.random() * 90)}`;
+  $('name').value =
+    `${NAMES[Math.floor(Math.random() * NAMES.length)]} ${Math.floor(10 + Math.random() * 90)}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -102,10 +117,14 @@ let retryDelay = 0;
 // `reconnecting` event's delay tells them apart.
 function connectionState() {
   switch (ws.readyState) {
-    case ws.OPEN: return 'open';
-    case ws.CLOSING: return 'closing';
-    case ws.CLOSED: return 'closed';
-    default: return retryAt !== null && performance.now() < retryAt ? 'reconnecting' : 'connecting';
+    case ws.OPEN:
+      return 'open';
+    case ws.CLOSING:
+      return 'closing';
+    case ws.CLOSED:
+      return 'closed';
+    default:
+      return retryAt !== null && performance.now() < retryAt ? 'reconnecting' : 'connecting';
   }
 }
 
@@ -118,7 +137,8 @@ function render() {
   $('countdown').textContent = state === 'reconnecting' ? `${(left / 1000).toFixed(1)} s` : '–';
   $('countdown-bar').style.width = retryDelay > 0 ? `${(100 * left) / retryDelay}%` : '0';
   $('queued').textContent = String(ws.queuedMessages);
-  for (const item of pending.values()) item.dataset.status = state === 'open' ? 'sending' : 'queued';
+  for (const item of pending.values())
+    item.dataset.status = state === 'open' ? 'sending' : 'queued';
 }
 
 // The newest few things that happened, newest first.
@@ -175,6 +195,8 @@ async function control(button, route, describe) {
 }
 
 $('drop').addEventListener('click', () =>
-  control($('drop'), '/control/drop-all', (count) => `server cut ${count} connection(s)`));
+  control($('drop'), '/control/drop-all', (count) => `server cut ${count} connection(s)`),
+);
 $('away').addEventListener('click', () =>
-  control($('away'), '/control/restart?down=5000', () => 'server away for 5 s'));
+  control($('away'), '/control/restart?down=5000', () => 'server away for 5 s'),
+);

@@ -66,7 +66,10 @@ const screen = document.getElementById('log');
 
 async function post(path, body) {
   // text/plain: a simple request, no preflight.
-  await fetch(RUNNER + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  await fetch(RUNNER + path, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 function log(...parts) {
@@ -99,7 +102,10 @@ function withTimeout(promise, ms, what) {
   let timer;
   return Promise.race([
     promise,
-    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms))),
+    new Promise(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)),
+    ),
   ]).finally(() => clearTimeout(timer));
 }
 
@@ -114,7 +120,11 @@ async function collect() {
 function opened(ws) {
   return new Promise((resolve, reject) => {
     ws.addEventListener('open', () => resolve(ws), { once: true });
-    ws.addEventListener('close', (event) => reject(new Error(`closed before open: ${event.code}`)), { once: true });
+    ws.addEventListener(
+      'close',
+      (event) => reject(new Error(`closed before open: ${event.code}`)),
+      { once: true },
+    );
   });
 }
 
@@ -216,7 +226,13 @@ async function rustEcho(url, count, size) {
   const roundTrips = await bench.rustEcho(url, count, size);
   // Connecting is inside the Rust call; the sum of round trips is the comparable time.
   const ms = roundTrips.reduce((sum, value) => sum + value, 0);
-  return { messages: count, bytes: count * size, ms, wall: performance.now() - begin, roundTrips: Array.from(roundTrips) };
+  return {
+    messages: count,
+    bytes: count * size,
+    ms,
+    wall: performance.now() - begin,
+    roundTrips: Array.from(roundTrips),
+  };
 }
 
 const fromTriple = ([messages, bytes, ms]) => ({ messages, bytes, ms });
@@ -234,18 +250,32 @@ const RECONNECTORS = {
       };
     };
     connect();
-    return { close() { closed = true; ws.close(); } };
+    return {
+      close() {
+        closed = true;
+        ws.close();
+      },
+    };
   },
   rust(url, delay, onOpen) {
     const client = new bench.RustReconnecting(url, delay, (kind) => {
       if (kind === 'open') onOpen();
     });
-    return { close() { client.close(); client.free(); } };
+    return {
+      close() {
+        client.close();
+        client.free();
+      },
+    };
   },
   js(url, delay, onOpen, Class = ReconnectingWebSocket) {
     const ws = new Class(url, undefined, { minDelay: delay, maxDelay: delay, jitter: 'none' });
     ws.onopen = () => onOpen();
-    return { close() { ws.close(); } };
+    return {
+      close() {
+        ws.close();
+      },
+    };
   },
   jsB(url, delay, onOpen) {
     return RECONNECTORS.js(url, delay, onOpen, ReconnectingWebSocketB);
@@ -291,15 +321,23 @@ function checkCount(scenario, subject, result) {
 async function runOne(scenario, subject) {
   const { kind, size, count } = scenario;
   if (kind === 'receive') {
-    const url = (messages) => `${WS}/flood?count=${messages}&size=${size}&binary=${scenario.binary}`;
+    const url = (messages) =>
+      `${WS}/flood?count=${messages}&size=${size}&binary=${scenario.binary}`;
     switch (subject) {
-      case 'raw': return receiveWith(rawSocket, url(count));
-      case 'js': return receiveWith(facadeSocket, url(count));
-      case 'jsB': return receiveWith(facadeSocketB, url(count));
-      case 'rust': return fromTriple(await bench.rustReceive(url(count)));
+      case 'raw':
+        return receiveWith(rawSocket, url(count));
+      case 'js':
+        return receiveWith(facadeSocket, url(count));
+      case 'jsB':
+        return receiveWith(facadeSocketB, url(count));
+      case 'rust':
+        return fromTriple(await bench.rustReceive(url(count)));
       case 'raw2': {
         const half = Math.ceil(count / 2);
-        const runs = await Promise.all([receiveWith(rawSocket, url(half)), receiveWith(rawSocket, url(half))]);
+        const runs = await Promise.all([
+          receiveWith(rawSocket, url(half)),
+          receiveWith(rawSocket, url(half)),
+        ]);
         const start = Math.min(...runs.map((run) => run.start));
         const end = Math.max(...runs.map((run) => run.end));
         return {
@@ -313,19 +351,27 @@ async function runOne(scenario, subject) {
   if (kind === 'send') {
     const url = `${WS}/count`;
     switch (subject) {
-      case 'raw': return sendWith(rawSocket, url, count, size);
-      case 'js': return sendWith(facadeSocket, url, count, size);
-      case 'jsB': return sendWith(facadeSocketB, url, count, size);
-      case 'rust': return fromTriple(await bench.rustSend(url, count, size));
+      case 'raw':
+        return sendWith(rawSocket, url, count, size);
+      case 'js':
+        return sendWith(facadeSocket, url, count, size);
+      case 'jsB':
+        return sendWith(facadeSocketB, url, count, size);
+      case 'rust':
+        return fromTriple(await bench.rustSend(url, count, size));
     }
   }
   if (kind === 'echo') {
     const url = `${WS}/echo`;
     switch (subject) {
-      case 'raw': return echoWith(rawSocket, url, count, size);
-      case 'js': return echoWith(facadeSocket, url, count, size);
-      case 'jsB': return echoWith(facadeSocketB, url, count, size);
-      case 'rust': return rustEcho(url, count, size);
+      case 'raw':
+        return echoWith(rawSocket, url, count, size);
+      case 'js':
+        return echoWith(facadeSocket, url, count, size);
+      case 'jsB':
+        return echoWith(facadeSocketB, url, count, size);
+      case 'rust':
+        return rustEcho(url, count, size);
     }
   }
   if (kind === 'reconnect') return reconnectRun(subject, count);
@@ -355,7 +401,10 @@ function memoryProbe(wasmBytes, withHeapCounter) {
 
 // Memory is probed every 250 cycles, and at the end of the warm-up and of the measurement.
 const CHECKPOINTS = new Set([
-  ...Array.from({ length: Math.floor((WARMUP_CYCLES + MEASURED_CYCLES) / 250) + 1 }, (_, i) => i * 250),
+  ...Array.from(
+    { length: Math.floor((WARMUP_CYCLES + MEASURED_CYCLES) / 250) + 1 },
+    (_, i) => i * 250,
+  ),
   WARMUP_CYCLES,
   WARMUP_CYCLES + MEASURED_CYCLES,
 ]);
@@ -432,7 +481,15 @@ async function heldAfterSending() {
     await collect();
     const [liveBefore, liveAfter, wasmBefore, wasmAfter, counted] =
       await bench.rustReconnectingSend(url, HELD_MESSAGES, HELD_SIZE, HELD_SETTLE_MS);
-    results.push({ subject: 'rust', label: 'Rust Reconnecting', liveBefore, liveAfter, wasmBefore, wasmAfter, counted });
+    results.push({
+      subject: 'rust',
+      label: 'Rust Reconnecting',
+      liveBefore,
+      liveAfter,
+      wasmBefore,
+      wasmAfter,
+      counted,
+    });
   }
   for (const [subject, label, Class] of [
     ['raw', 'raw WebSocket', null],
@@ -442,7 +499,11 @@ async function heldAfterSending() {
     const ws = Class ? new Class(url) : new WebSocket(url);
     await opened(ws);
     await collect();
-    const before = { live: bench.liveBytes(), wasm: benchExports.memory.buffer.byteLength, heap: performance.memory.usedJSHeapSize };
+    const before = {
+      live: bench.liveBytes(),
+      wasm: benchExports.memory.buffer.byteLength,
+      heap: performance.memory.usedJSHeapSize,
+    };
     const text = 'x'.repeat(HELD_SIZE - 1);
     let answer;
     const answered = new Promise((resolve) => (answer = resolve));
@@ -457,10 +518,15 @@ async function heldAfterSending() {
     await sleep(HELD_SETTLE_MS);
     await collect();
     results.push({
-      subject, label, counted,
-      liveBefore: Class ? before.live : NaN, liveAfter: Class ? bench.liveBytes() : NaN,
-      wasmBefore: Class ? before.wasm : NaN, wasmAfter: Class ? benchExports.memory.buffer.byteLength : NaN,
-      heapBefore: before.heap, heapAfter: performance.memory.usedJSHeapSize,
+      subject,
+      label,
+      counted,
+      liveBefore: Class ? before.live : NaN,
+      liveAfter: Class ? bench.liveBytes() : NaN,
+      wasmBefore: Class ? before.wasm : NaN,
+      wasmAfter: Class ? benchExports.memory.buffer.byteLength : NaN,
+      heapBefore: before.heap,
+      heapAfter: performance.memory.usedJSHeapSize,
     });
     ws.close();
   }
@@ -472,16 +538,46 @@ async function memoryRuns() {
   const benchMemory = () => benchExports.memory.buffer.byteLength;
   const BenchClass = bench.reconnectingWebSocketClass();
   const runs = [
-    ['raw', 'raw WebSocket, reconnect by hand', () => memoryCycles(RECONNECTORS.raw, memoryProbe(() => NaN, false))],
-    ['rust-socket', 'Rust WebSocket: connect, echo, drop', () => memoryRepeat(() => bench.rustConnectOnce(`${WS}/echo`), memoryProbe(benchMemory, true))],
-    ['rust', 'Rust Reconnecting', () => memoryCycles(RECONNECTORS.rust, memoryProbe(benchMemory, true))],
-    ['js', 'JS class (npm package)', () => memoryCycles(RECONNECTORS.js, memoryProbe(packageMemory, false))],
-    ['js-counted', 'JS class (bench build, counted heap)',
-      () => memoryCycles((url, delay, onOpen) => RECONNECTORS.js(url, delay, onOpen, BenchClass), memoryProbe(benchMemory, true))],
+    [
+      'raw',
+      'raw WebSocket, reconnect by hand',
+      () =>
+        memoryCycles(
+          RECONNECTORS.raw,
+          memoryProbe(() => NaN, false),
+        ),
+    ],
+    [
+      'rust-socket',
+      'Rust WebSocket: connect, echo, drop',
+      () => memoryRepeat(() => bench.rustConnectOnce(`${WS}/echo`), memoryProbe(benchMemory, true)),
+    ],
+    [
+      'rust',
+      'Rust Reconnecting',
+      () => memoryCycles(RECONNECTORS.rust, memoryProbe(benchMemory, true)),
+    ],
+    [
+      'js',
+      'JS class (npm package)',
+      () => memoryCycles(RECONNECTORS.js, memoryProbe(packageMemory, false)),
+    ],
+    [
+      'js-counted',
+      'JS class (bench build, counted heap)',
+      () =>
+        memoryCycles(
+          (url, delay, onOpen) => RECONNECTORS.js(url, delay, onOpen, BenchClass),
+          memoryProbe(benchMemory, true),
+        ),
+    ],
     // Not reconnect cycles: whole instances of the class, as a page that opens and closes
     // sockets all day makes them.
-    ['js-instances', 'JS class (bench build): new, open, echo, close',
-      () => memoryRepeat(() => facadeOnce(BenchClass), memoryProbe(benchMemory, true))],
+    [
+      'js-instances',
+      'JS class (bench build): new, open, echo, close',
+      () => memoryRepeat(() => facadeOnce(BenchClass), memoryProbe(benchMemory, true)),
+    ],
   ];
   const results = [];
   for (const [subject, label, run] of runs) {
@@ -526,13 +622,20 @@ async function main() {
     const socketApp = await import('/bench/apps/socket/pkg/resocket_app_socket.js');
     await socketApp.default();
     apps.socket = await withTimeout(socketApp.run(`${WS}/echo`, 4), 10_000, 'socket app');
-    const reconnectingApp = await import('/bench/apps/reconnecting/pkg/resocket_app_reconnecting.js');
+    const reconnectingApp =
+      await import('/bench/apps/reconnecting/pkg/resocket_app_reconnecting.js');
     await reconnectingApp.default();
-    apps.reconnecting = await withTimeout(reconnectingApp.run(`${WS}/echo`, 3), 10_000, 'reconnecting app');
+    apps.reconnecting = await withTimeout(
+      reconnectingApp.run(`${WS}/echo`, 3),
+      10_000,
+      'reconnecting app',
+    );
     const floorApp = await import('/bench/apps/floor/pkg/resocket_app_floor.js');
     await floorApp.default();
     apps.floor = await withTimeout(floorApp.run(`${WS}/echo`, 4), 10_000, 'floor app');
-    await log(`apps: socket echoed ${apps.socket} bytes, reconnecting got ${apps.reconnecting} answers, floor echoed ${apps.floor} bytes`);
+    await log(
+      `apps: socket echoed ${apps.socket} bytes, reconnecting got ${apps.reconnecting} answers, floor echoed ${apps.floor} bytes`,
+    );
   }
 
   // A warm-up pass with a tenth of the messages, not recorded: every code path is compiled
@@ -542,31 +645,53 @@ async function main() {
     const small = { ...scenario, count: Math.max(1, Math.round(scenario.count / 10)) };
     if (scenario.kind === 'reconnect') continue;
     for (const subject of SUBJECTS_BY_KIND[scenario.kind]) {
-      if (!SUBJECTS || SUBJECTS.includes(subject)) await withTimeout(runOne(small, subject), 120_000, `warm-up ${scenario.id} ${subject}`);
+      if (!SUBJECTS || SUBJECTS.includes(subject))
+        await withTimeout(runOne(small, subject), 120_000, `warm-up ${scenario.id} ${subject}`);
     }
   }
 
   const runs = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
-      const subjects = SUBJECTS_BY_KIND[scenario.kind].filter((s) => !SUBJECTS || SUBJECTS.includes(s));
+      const subjects = SUBJECTS_BY_KIND[scenario.kind].filter(
+        (s) => !SUBJECTS || SUBJECTS.includes(s),
+      );
       // Rotate the order every round so no subject always runs first or last.
       const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
       for (const subject of order) {
         await collect();
         const before = await cpu();
         if (PROFILE) await profiler('start');
-        const result = await withTimeout(runOne(scenario, subject), 120_000, `${scenario.id} ${subject}`);
+        const result = await withTimeout(
+          runOne(scenario, subject),
+          120_000,
+          `${scenario.id} ${subject}`,
+        );
         checkCount(scenario, subject, result);
         if (PROFILE) await profiler('stop', `${scenario.id} ${subject} round ${round + 1}`);
         const after = await cpu();
-        runs.push({ round, scenario: scenario.id, subject, ...result, cpu: cpuDelta(before, after) });
+        runs.push({
+          round,
+          scenario: scenario.id,
+          subject,
+          ...result,
+          cpu: cpuDelta(before, after),
+        });
       }
       const last = runs.slice(-subjects.length);
-      await log(`round ${round + 1}/${ROUNDS} ${scenario.id}: ` +
-        last.map((run) => `${run.subject} ${scenario.kind === 'reconnect'
-          ? run.samples.map((s) => s.toFixed(1)).join('/') + ' ms'
-          : Math.round(run.messages / (run.ms / 1000)) + '/s'}`).join(', '));
+      await log(
+        `round ${round + 1}/${ROUNDS} ${scenario.id}: ` +
+          last
+            .map(
+              (run) =>
+                `${run.subject} ${
+                  scenario.kind === 'reconnect'
+                    ? run.samples.map((s) => s.toFixed(1)).join('/') + ' ms'
+                    : Math.round(run.messages / (run.ms / 1000)) + '/s'
+                }`,
+            )
+            .join(', '),
+      );
     }
   }
 

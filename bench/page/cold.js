@@ -28,21 +28,31 @@ try {
     throw new Error(`unknown subject ${subject}`);
   }
   let opened = false;
-  socket.addEventListener('open', () => {
-    opened = true;
-    // Where the time went: when the page's own module had run, and the wasm's fetch.
-    const wasm = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('.wasm'));
-    report({
-      openMs: performance.now(),
-      readyMs,
-      moduleMs,
-      wasmStartMs: wasm?.startTime ?? null,
-      wasmEndMs: wasm?.responseEnd ?? null,
-    });
-  }, { once: true });
-  socket.addEventListener('close', (event) => {
-    if (!opened) report({ error: `closed before open (${event.code})` });
-  }, { once: true });
+  socket.addEventListener(
+    'open',
+    () => {
+      opened = true;
+      // Where the time went: when the page's own module had run, and the wasm's fetch.
+      const wasm = performance
+        .getEntriesByType('resource')
+        .find((entry) => entry.name.endsWith('.wasm'));
+      report({
+        openMs: performance.now(),
+        readyMs,
+        moduleMs,
+        wasmStartMs: wasm?.startTime ?? null,
+        wasmEndMs: wasm?.responseEnd ?? null,
+      });
+    },
+    { once: true },
+  );
+  socket.addEventListener(
+    'close',
+    (event) => {
+      if (!opened) report({ error: `closed before open (${event.code})` });
+    },
+    { once: true },
+  );
 } catch (error) {
   report({ error: String(error?.stack ?? error) });
 }

@@ -117,7 +117,10 @@ async function control(route) {
 }
 
 test('two pages chat', async () => {
-  for (const [which, name] of [['a', 'Alice'], ['b', 'Bob']]) {
+  for (const [which, name] of [
+    ['a', 'Alice'],
+    ['b', 'Bob'],
+  ]) {
     await pages[which].page.goto(`${origin}/`);
     await pages[which].page.fill('#name', name);
   }
@@ -142,13 +145,18 @@ test('two pages chat', async () => {
 test('the fault buttons reach the server; the pages come back after a drop', async () => {
   await pages.a.page.click('#drop');
   for (const which of ['a', 'b']) {
-    await waitFor(which, 'a close without a close frame (1006) in the event list',
-      (s) => s.events.some((e) => e.includes('closed (1006, not clean)')));
+    await waitFor(which, 'a close without a close frame (1006) in the event list', (s) =>
+      s.events.some((e) => e.includes('closed (1006, not clean)')),
+    );
     await waitFor(which, 'the state "open" again', (s) => s.state === 'open');
   }
-  await waitFor('a', 'the drop reported', (s) => s.events.some((e) => e.includes('server cut 2 connection(s)')));
+  await waitFor('a', 'the drop reported', (s) =>
+    s.events.some((e) => e.includes('server cut 2 connection(s)')),
+  );
   await say('b', 'Still here after the drop');
-  await waitFor('a', "B's message after the drop", (s) => texts(s).includes('Still here after the drop'));
+  await waitFor('a', "B's message after the drop", (s) =>
+    texts(s).includes('Still here after the drop'),
+  );
 
   // "Server away 5 s" asks for a 5 s restart; answered here so the test need not wait it out.
   let asked = null;
@@ -157,7 +165,9 @@ test('the fault buttons reach the server; the pages come back after a drop', asy
     return route.fulfill({ status: 200, body: 'ok' });
   });
   await pages.a.page.click('#away');
-  await waitFor('a', 'the away request reported', (s) => s.events.some((e) => e.includes('server away for 5 s')));
+  await waitFor('a', 'the away request reported', (s) =>
+    s.events.some((e) => e.includes('server away for 5 s')),
+  );
   await pages.a.page.unroute('**/control/restart*');
   assert.equal(asked?.pathname, '/control/restart');
   assert.equal(asked?.search, '?down=5000');
@@ -182,9 +192,15 @@ test('messages typed while the server is away reach the other page, in order', a
 
   // A countdown to the next attempt, seen while waiting out a delay (jittered, >= 250 ms).
   for (const which of ['a', 'b']) {
-    const shown = await waitFor(which, 'the state "reconnecting" with a countdown',
-      (s) => s.state === 'reconnecting' && /^\d+\.\d s$/.test(s.countdown) && parseFloat(s.countdown) > 0,
-      DOWN_MS / 2);
+    const shown = await waitFor(
+      which,
+      'the state "reconnecting" with a countdown',
+      (s) =>
+        s.state === 'reconnecting' &&
+        /^\d+\.\d s$/.test(s.countdown) &&
+        parseFloat(s.countdown) > 0,
+      DOWN_MS / 2,
+    );
     assert.ok(shown.attempt >= 1, `page ${which}: attempt ${shown.attempt} while reconnecting`);
   }
   const countdownAt = Date.now() - downSince;
@@ -199,16 +215,26 @@ test('messages typed while the server is away reach the other page, in order', a
     for (const which of ['a', 'b']) {
       await say(which, outage[which][i]);
       const shown = await readPage(pages[which]);
-      const context = `${Date.now() - downSince} ms into the ${DOWN_MS} ms outage, page ${which} ` +
+      const context =
+        `${Date.now() - downSince} ms into the ${DOWN_MS} ms outage, page ${which} ` +
         `shows ${JSON.stringify(shown)}`;
-      assert.equal(shown.queued, requeued[which] + i + 1,
-        `queued after ${i + 1} sends while away (${requeued[which]} re-queued); ${context}`);
-      assert.deepEqual(shown.pending, outage[which].slice(0, i + 1), `waiting messages; ${context}`);
+      assert.equal(
+        shown.queued,
+        requeued[which] + i + 1,
+        `queued after ${i + 1} sends while away (${requeued[which]} re-queued); ${context}`,
+      );
+      assert.deepEqual(
+        shown.pending,
+        outage[which].slice(0, i + 1),
+        `waiting messages; ${context}`,
+      );
       assert.match(shown.state, /^(reconnecting|connecting)$/, `state while away; ${context}`);
     }
   }
-  t.diagnostic(`into the ${DOWN_MS} ms outage: countdowns seen at ${countdownAt} ms, ` +
-    `6 messages typed and checked at ${Date.now() - downSince} ms`);
+  t.diagnostic(
+    `into the ${DOWN_MS} ms outage: countdowns seen at ${countdownAt} ms, ` +
+      `6 messages typed and checked at ${Date.now() - downSince} ms`,
+  );
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await pages.a.page.screenshot({ path: path.join(SCREENSHOTS, 'demo-a-away.png') });
 
@@ -216,14 +242,30 @@ test('messages typed while the server is away reach the other page, in order', a
   const done = {};
   for (const which of ['a', 'b']) {
     const other = which === 'a' ? 'b' : 'a';
-    done[which] = await waitFor(which, `the state "open" with ${other}'s messages from the outage`,
-      (s) => s.state === 'open' && s.queued === 0 && s.pending.length === 0 &&
-        outage[other].every((text) => texts(s).includes(text)));
-    assert.deepEqual(inOrderShown(done[which], outage[other]), outage[other],
-      `page ${which}: ${other}'s messages in the order they were typed`);
-    assert.deepEqual(inOrderShown(done[which], outage[which]), outage[which],
-      `page ${which}: its own messages in the order they were typed`);
-    assert.equal(done[which].messages.length, before[which] + 6, `page ${which}: each message once`);
+    done[which] = await waitFor(
+      which,
+      `the state "open" with ${other}'s messages from the outage`,
+      (s) =>
+        s.state === 'open' &&
+        s.queued === 0 &&
+        s.pending.length === 0 &&
+        outage[other].every((text) => texts(s).includes(text)),
+    );
+    assert.deepEqual(
+      inOrderShown(done[which], outage[other]),
+      outage[other],
+      `page ${which}: ${other}'s messages in the order they were typed`,
+    );
+    assert.deepEqual(
+      inOrderShown(done[which], outage[which]),
+      outage[which],
+      `page ${which}: its own messages in the order they were typed`,
+    );
+    assert.equal(
+      done[which].messages.length,
+      before[which] + 6,
+      `page ${which}: each message once`,
+    );
   }
   assert.deepEqual(done.b.messages, done.a.messages, 'both pages show the room in one order');
   for (const which of ['a', 'b']) {

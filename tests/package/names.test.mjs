@@ -26,11 +26,21 @@ function tableNames(table) {
   return table
     .split('\n')
     .filter((line) => line.startsWith('| `'))
-    .flatMap((line) => line.split('|')[1].match(/`[A-Za-z]+`/g).map((name) => name.slice(1, -1)));
+    .flatMap((line) =>
+      line
+        .split('|')[1]
+        .match(/`[A-Za-z]+`/g)
+        .map((name) => name.slice(1, -1)),
+    );
 }
 
 test('index.d.ts declares every option, in the same order, and no other', () => {
-  const body = section(read('js/index.d.ts'), 'export interface ReconnectingWebSocketOptions', '\n}', 'index.d.ts');
+  const body = section(
+    read('js/index.d.ts'),
+    'export interface ReconnectingWebSocketOptions',
+    '\n}',
+    'index.d.ts',
+  );
   const declared = [...body.matchAll(/^ {2}([A-Za-z]+)\?:/gm)].map((match) => match[1]);
   assert.deepEqual(declared, OPTION_NAMES);
 });
@@ -49,16 +59,30 @@ test("README.md's JavaScript section lists every option", () => {
 test('the Rust reader knows exactly the options handed on to the core', () => {
   const known = section(read('src/js/options.rs'), 'const KNOWN', '];', 'src/js/options.rs');
   const names = [...known.matchAll(/"([A-Za-z]+)"/g)].map((match) => match[1]);
-  assert.deepEqual(names, OPTIONS.filter((option) => option.core).map((option) => option.name));
+  assert.deepEqual(
+    names,
+    OPTIONS.filter((option) => option.core).map((option) => option.name),
+  );
 });
 
 test('the event kinds have the same numbers in Rust and in the class', () => {
   const rust = section(read('src/js/mod.rs'), 'enum EventKind {', '\n}', 'src/js/mod.rs');
   const sent = Object.fromEntries(
-    [...rust.matchAll(/^ {4}([A-Za-z]+) = (\d+),/gm)].map(([, name, number]) => [name.toUpperCase(), Number(number)]));
+    [...rust.matchAll(/^ {4}([A-Za-z]+) = (\d+),/gm)].map(([, name, number]) => [
+      name.toUpperCase(),
+      Number(number),
+    ]),
+  );
   const js = read('js/reconnecting-websocket.js');
   const received = Object.fromEntries(
-    [...js.matchAll(/^const KIND_([A-Z]+) = (\d+);/gm)].map(([, name, number]) => [name, Number(number)]));
-  assert.ok(Object.keys(sent).length >= 9, `only ${Object.keys(sent).length} kinds found in src/js/mod.rs`);
+    [...js.matchAll(/^const KIND_([A-Z]+) = (\d+);/gm)].map(([, name, number]) => [
+      name,
+      Number(number),
+    ]),
+  );
+  assert.ok(
+    Object.keys(sent).length >= 9,
+    `only ${Object.keys(sent).length} kinds found in src/js/mod.rs`,
+  );
   assert.deepEqual(received, sent);
 });

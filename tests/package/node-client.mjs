@@ -30,7 +30,10 @@ async function importOnly() {
   // The browser entry in Node: it cannot fetch its module here, but importing must not throw.
   const browser = await import(path.join(pkg, 'index.js'));
   let ready = 'pending';
-  await esm.ready.then(() => (ready = 'resolved'), (error) => (ready = `rejected: ${error}`));
+  await esm.ready.then(
+    () => (ready = 'resolved'),
+    (error) => (ready = `rejected: ${error}`),
+  );
   await browser.ready.catch(() => {});
   return {
     touched: [...new Set(touched)],
@@ -42,9 +45,10 @@ async function importOnly() {
 }
 
 async function session() {
-  const { ReconnectingWebSocket } = loader === 'require'
-    ? require(path.join(pkg, 'node.cjs'))
-    : await import(path.join(pkg, 'node.js'));
+  const { ReconnectingWebSocket } =
+    loader === 'require'
+      ? require(path.join(pkg, 'node.cjs'))
+      : await import(path.join(pkg, 'node.js'));
   const options = { minDelay: 50, maxDelay: 100 };
   if (constructor === 'ws') options.WebSocket = (await import('ws')).default;
   // The server drops each connection 400 ms after it opens.
@@ -52,7 +56,9 @@ async function session() {
   socket.binaryType = 'arraybuffer';
   const result = { received: [], opens: 0, closes: [], reconnecting: 0 };
   socket.addEventListener('message', (event) => {
-    result.received.push(typeof event.data === 'string' ? event.data : `binary ${event.data.byteLength}`);
+    result.received.push(
+      typeof event.data === 'string' ? event.data : `binary ${event.data.byteLength}`,
+    );
   });
   socket.addEventListener('open', () => {
     result.opens += 1;
@@ -76,10 +82,15 @@ async function session() {
 async function noWebSocket() {
   delete globalThis.WebSocket;
   const { ReconnectingWebSocket } = await import(path.join(pkg, 'node.js'));
-  const socket = new ReconnectingWebSocket(`${server}/echo`, undefined, { minDelay: 10, maxDelay: 20 });
+  const socket = new ReconnectingWebSocket(`${server}/echo`, undefined, {
+    minDelay: 10,
+    maxDelay: 20,
+  });
   const events = [];
   for (const type of ['open', 'error', 'close', 'reconnecting', 'giveup']) {
-    socket.addEventListener(type, (event) => events.push(type === 'close' ? `close ${event.code}` : type));
+    socket.addEventListener(type, (event) =>
+      events.push(type === 'close' ? `close ${event.code}` : type),
+    );
   }
   // The client is already failing (CLOSING): what it is sent is refused, not kept.
   let send = 'accepted';

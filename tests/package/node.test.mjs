@@ -21,7 +21,10 @@ function node22() {
   const major = Number(process.versions.node.split('.')[0]);
   if (major >= 22) return process.execPath;
   const installed = path.join(ROOT, '.tools/node22/node_modules/.bin/node');
-  assert.ok(fs.existsSync(installed), `Node ${process.versions.node} is too old and ${installed} is missing: run scripts/setup`);
+  assert.ok(
+    fs.existsSync(installed),
+    `Node ${process.versions.node} is too old and ${installed} is missing: run scripts/setup`,
+  );
   return installed;
 }
 
@@ -29,7 +32,10 @@ let server;
 let temporary;
 
 before(async () => {
-  assert.ok(fs.existsSync(path.join(PKG, 'node.js')), `${PKG}/node.js is missing: run scripts/build-package first`);
+  assert.ok(
+    fs.existsSync(path.join(PKG, 'node.js')),
+    `${PKG}/node.js is missing: run scripts/build-package first`,
+  );
   temporary = fs.mkdtempSync(path.join(os.tmpdir(), 'resocket-node-'));
   server = await startServer(temporary, path.join(temporary, 'port'));
 });
@@ -43,8 +49,11 @@ after(async () => {
 function client(nodePath, ...args) {
   const ws = server.origin.replace(/^http/, 'ws');
   // Its stderr is not shown: the no-websocket client reports its error there, as it should.
-  const output = execFileSync(nodePath, [CLIENT, PKG, ws, ...args],
-    { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = execFileSync(nodePath, [CLIENT, PKG, ws, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return JSON.parse(output.trim().split('\n').at(-1));
 }
 
@@ -60,7 +69,12 @@ test('importing never throws and touches no page global: import, require, and th
 for (const [name, runtime, constructor, loader] of [
   ['Node 22, its global WebSocket, import', node22, 'global', 'import'],
   ['Node 22, its global WebSocket, require', node22, 'global', 'require'],
-  [`Node ${process.versions.node}, the ws package as the WebSocket option`, () => process.execPath, 'ws', 'import'],
+  [
+    `Node ${process.versions.node}, the ws package as the WebSocket option`,
+    () => process.execPath,
+    'ws',
+    'import',
+  ],
 ]) {
   test(`${name}: connect, echo, a server drop, reconnect, the queue`, () => {
     const result = client(runtime(), 'session', constructor, loader);
@@ -89,9 +103,17 @@ test('with no WebSocket on the platform and none passed: error and close 1006 on
 
 test('esbuild bundles the browser entry as an IIFE for ES2020 (no top-level await)', () => {
   const out = path.join(temporary, 'bundle.js');
-  execFileSync(path.join(ROOT, 'node_modules/.bin/esbuild'), [
-    path.join(PKG, 'index.js'), '--bundle', '--format=iife', '--target=es2020',
-    '--log-level=error', `--outfile=${out}`,
-  ], { encoding: 'utf8' });
+  execFileSync(
+    path.join(ROOT, 'node_modules/.bin/esbuild'),
+    [
+      path.join(PKG, 'index.js'),
+      '--bundle',
+      '--format=iife',
+      '--target=es2020',
+      '--log-level=error',
+      `--outfile=${out}`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.ok(fs.statSync(out).size > 0);
 });

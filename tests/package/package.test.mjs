@@ -53,7 +53,11 @@ const servers = [];
  */
 function run(command, args, cwd) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: INSTALL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env: INSTALL_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let output = '';
     child.stdout.on('data', (chunk) => {
@@ -64,7 +68,12 @@ function run(command, args, cwd) {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve({ stdout, output });
-      else reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) failed (${code ?? signal}):\n${output}`));
+      else
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} (in ${cwd}) failed (${code ?? signal}):\n${output}`,
+          ),
+        );
     });
   });
 }
@@ -74,7 +83,8 @@ const seconds = (start) => ((performance.now() - start) / 1000).toFixed(1);
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir) {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name));
 }
@@ -105,10 +115,13 @@ async function pack() {
   for (const file of ['index.js', 'node.js', 'index.d.ts']) {
     const source = fs.readFileSync(path.join(ROOT, 'js', file), 'utf8');
     // scripts/build-package writes where the class module is in place of CLASS_MODULE.
-    const built = fs.readFileSync(path.join(PKG, file), 'utf8')
+    const built = fs
+      .readFileSync(path.join(PKG, file), 'utf8')
       .replace(/'\.\/snippets\/[^']*\/reconnecting-websocket\.js'/g, "'CLASS_MODULE'");
     if (source !== built) {
-      console.log(`warning: pkg/${file} differs from js/${file}: pkg/ is stale, run scripts/build-package`);
+      console.log(
+        `warning: pkg/${file} differs from js/${file}: pkg/ is stale, run scripts/build-package`,
+      );
     }
   }
 
@@ -116,11 +129,19 @@ async function pack() {
   const packed = JSON.parse(stdout);
   const tarball = path.join(temporary, packed[0].filename);
   const names = packed[0].files.map((file) => file.path);
-  for (const needed of ['package.json', 'index.js', 'index.d.ts', 'resocket.js', 'resocket_bg.wasm']) {
+  for (const needed of [
+    'package.json',
+    'index.js',
+    'index.d.ts',
+    'resocket.js',
+    'resocket_bg.wasm',
+  ]) {
     assert.ok(names.includes(needed), `the tarball lacks ${needed}; it has ${names.join(', ')}`);
   }
   assert.ok(
-    names.some((name) => name.startsWith('snippets/') && name.endsWith('reconnecting-websocket.js')),
+    names.some(
+      (name) => name.startsWith('snippets/') && name.endsWith('reconnecting-websocket.js'),
+    ),
     `the tarball lacks the snippet reconnecting-websocket.js; it has ${names.join(', ')}`,
   );
   console.log(
@@ -144,70 +165,94 @@ after(async () => {
 
 describe('the npm package in fresh apps', () => {
   for (const app of APPS) {
-    test(`${app.name}: installs from the tarball, builds and echoes in Chromium`, { timeout: APP_TIMEOUT_MS }, async () => {
-      const tarball = await packOnce();
-      // A fresh copy of the template: no node_modules, no lockfile, no dist.
-      const dir = path.join(temporary, app.name);
-      fs.cpSync(path.join(HERE, app.name), dir, {
-        recursive: true,
-        filter: (source) => !/[/\\](node_modules|dist|package-lock\.json)$/.test(source),
-      });
+    test(
+      `${app.name}: installs from the tarball, builds and echoes in Chromium`,
+      { timeout: APP_TIMEOUT_MS },
+      async () => {
+        const tarball = await packOnce();
+        // A fresh copy of the template: no node_modules, no lockfile, no dist.
+        const dir = path.join(temporary, app.name);
+        fs.cpSync(path.join(HERE, app.name), dir, {
+          recursive: true,
+          filter: (source) => !/[/\\](node_modules|dist|package-lock\.json)$/.test(source),
+        });
 
-      let start = performance.now();
-      await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], dir);
-      const installed = JSON.parse(
-        fs.readFileSync(path.join(dir, 'node_modules/resocket/package.json'), 'utf8'),
-      );
-      assert.equal(installed.name, 'resocket');
-      const installTime = seconds(start);
+        let start = performance.now();
+        await run('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], dir);
+        const installed = JSON.parse(
+          fs.readFileSync(path.join(dir, 'node_modules/resocket/package.json'), 'utf8'),
+        );
+        assert.equal(installed.name, 'resocket');
+        const installTime = seconds(start);
 
-      start = performance.now();
-      const { output } = await run('npx', ['--no', ...app.build], dir);
-      const buildTime = seconds(start);
-      // A fresh app with the package should build cleanly; any warning is worth seeing.
-      for (const line of output.split('\n').filter((l) => /WARNING|\(!\)/.test(l))) {
-        console.log(`[${app.name}] build: ${line.trim()}`);
-      }
-      const bundler = JSON.parse(
-        fs.readFileSync(path.join(dir, 'node_modules', app.bundler, 'package.json'), 'utf8'),
-      );
+        start = performance.now();
+        const { output } = await run('npx', ['--no', ...app.build], dir);
+        const buildTime = seconds(start);
+        // A fresh app with the package should build cleanly; any warning is worth seeing.
+        for (const line of output.split('\n').filter((l) => /WARNING|\(!\)/.test(l))) {
+          console.log(`[${app.name}] build: ${line.trim()}`);
+        }
+        const bundler = JSON.parse(
+          fs.readFileSync(path.join(dir, 'node_modules', app.bundler, 'package.json'), 'utf8'),
+        );
 
-      // What the app ships: every file of its dist, gzipped one by one.
-      const dist = path.join(dir, 'dist');
-      const files = filesUnder(dist);
-      const wasm = files.filter((file) => file.endsWith('.wasm'));
-      assert.equal(wasm.length, 1, `expected one .wasm in ${app.name}'s dist, found: ${files.map((f) => path.relative(dist, f)).join(', ')}`);
-      const total = files.reduce((sum, file) => sum + gzipped(file), 0);
-      console.log(
-        `[${app.name}] ${app.bundler} ${bundler.version}: install ${installTime} s, ` +
-          `build ${buildTime} s; dist gzipped: ${total} bytes in ${files.length} files ` +
-          `(${files.map((file) => path.relative(dist, file)).join(', ')}), ` +
-          `of which .wasm ${gzipped(wasm[0])} bytes (${fs.statSync(wasm[0]).size} raw)`,
-      );
+        // What the app ships: every file of its dist, gzipped one by one.
+        const dist = path.join(dir, 'dist');
+        const files = filesUnder(dist);
+        const wasm = files.filter((file) => file.endsWith('.wasm'));
+        assert.equal(
+          wasm.length,
+          1,
+          `expected one .wasm in ${app.name}'s dist, found: ${files.map((f) => path.relative(dist, f)).join(', ')}`,
+        );
+        const total = files.reduce((sum, file) => sum + gzipped(file), 0);
+        console.log(
+          `[${app.name}] ${app.bundler} ${bundler.version}: install ${installTime} s, ` +
+            `build ${buildTime} s; dist gzipped: ${total} bytes in ${files.length} files ` +
+            `(${files.map((file) => path.relative(dist, file)).join(', ')}), ` +
+            `of which .wasm ${gzipped(wasm[0])} bytes (${fs.statSync(wasm[0]).size} raw)`,
+        );
 
-      const origin = await serve(dist, path.join(temporary, `${app.name}.port`));
-      start = performance.now();
-      const { shown, errors } = await visit(origin, ECHO_WAIT_MS);
-      assert.ok(shown, `no echo within ${ECHO_WAIT_MS / 1000} s` + (errors.length ? `; page errors: ${errors.join(' | ')}` : ''));
-      assert.deepEqual(shown, { echo: app.message, echoText: app.message, open: '1' });
-      assert.deepEqual(errors, [], 'the page logged errors');
-      console.log(`[${app.name}] echo "${shown.echo}" shown ${seconds(start)} s after navigation`);
+        const origin = await serve(dist, path.join(temporary, `${app.name}.port`));
+        start = performance.now();
+        const { shown, errors } = await visit(origin, ECHO_WAIT_MS);
+        assert.ok(
+          shown,
+          `no echo within ${ECHO_WAIT_MS / 1000} s` +
+            (errors.length ? `; page errors: ${errors.join(' | ')}` : ''),
+        );
+        assert.deepEqual(shown, { echo: app.message, echoText: app.message, open: '1' });
+        assert.deepEqual(errors, [], 'the page logged errors');
+        console.log(
+          `[${app.name}] echo "${shown.echo}" shown ${seconds(start)} s after navigation`,
+        );
 
-      // The policy js/README.md documents: enough. Without 'wasm-unsafe-eval' the module
-      // cannot compile: the page says why, and nothing is echoed.
-      const strict = await serve(dist, path.join(temporary, `${app.name}-csp.port`), { csp: CSP });
-      const underPolicy = await visit(strict, ECHO_WAIT_MS);
-      assert.deepEqual(underPolicy.shown, shown, `under "${CSP}"; page errors: ${underPolicy.errors.join(' | ')}`);
-      assert.deepEqual(underPolicy.errors, [], `the page logged errors under "${CSP}"`);
-      const tooStrict = await serve(dist, path.join(temporary, `${app.name}-no-wasm.port`), { csp: CSP_WITHOUT_WASM });
-      const refused = await visit(tooStrict, 3_000);
-      assert.equal(refused.shown, null, `echoed under "${CSP_WITHOUT_WASM}"`);
-      assert.ok(
-        refused.errors.some((error) => /WebAssembly|wasm/i.test(error)),
-        `no error about WebAssembly under "${CSP_WITHOUT_WASM}": ${refused.errors.join(' | ')}`,
-      );
-      console.log(`[${app.name}] echoes under "${CSP}"; under "${CSP_WITHOUT_WASM}" reports: ${refused.errors[0].slice(0, 120)}`);
-    });
+        // The policy js/README.md documents: enough. Without 'wasm-unsafe-eval' the module
+        // cannot compile: the page says why, and nothing is echoed.
+        const strict = await serve(dist, path.join(temporary, `${app.name}-csp.port`), {
+          csp: CSP,
+        });
+        const underPolicy = await visit(strict, ECHO_WAIT_MS);
+        assert.deepEqual(
+          underPolicy.shown,
+          shown,
+          `under "${CSP}"; page errors: ${underPolicy.errors.join(' | ')}`,
+        );
+        assert.deepEqual(underPolicy.errors, [], `the page logged errors under "${CSP}"`);
+        const tooStrict = await serve(dist, path.join(temporary, `${app.name}-no-wasm.port`), {
+          csp: CSP_WITHOUT_WASM,
+        });
+        const refused = await visit(tooStrict, 3_000);
+        assert.equal(refused.shown, null, `echoed under "${CSP_WITHOUT_WASM}"`);
+        assert.ok(
+          refused.errors.some((error) => /WebAssembly|wasm/i.test(error)),
+          `no error about WebAssembly under "${CSP_WITHOUT_WASM}": ${refused.errors.join(' | ')}`,
+        );
+        console.log(
+          `[${app.name}] echoes under "${CSP}"; under "${CSP_WITHOUT_WASM}" reports: ${refused.errors[0].slice(0, 120)}`,
+        );
+      },
+    );
   }
 });
 

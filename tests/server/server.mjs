@@ -103,8 +103,7 @@ function flag(fallback) {
 function closeCode(raw) {
   const code = integer(1000, 4999, 1000)(raw);
   const sendable =
-    (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) ||
-    code >= 3000;
+    (code >= 1000 && code <= 1014 && ![1004, 1005, 1006].includes(code)) || code >= 3000;
   if (!sendable) throw `${code} cannot be sent in a close frame`;
   return code;
 }
@@ -489,8 +488,7 @@ function count(path, outcome) {
 }
 
 function statsReport() {
-  const total = (field) =>
-    Object.values(routeStats).reduce((sum, route) => sum + route[field], 0);
+  const total = (field) => Object.values(routeStats).reduce((sum, route) => sum + route[field], 0);
   return {
     open: openWebSockets().length,
     // Handshakes /stall is holding right now; it drops to 0 once clients leave.
@@ -777,11 +775,14 @@ function parseArguments(argv) {
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--port-file' && i + 1 < argv.length) args.portFile = argv[++i];
     else if (argv[i] === '--exit-with-stdin') args.exitWithStdin = true;
-    else if (argv[i] === '--static' && i + 1 < argv.length) args.staticRoot = path.resolve(argv[++i]);
+    else if (argv[i] === '--static' && i + 1 < argv.length)
+      args.staticRoot = path.resolve(argv[++i]);
     else if (argv[i] === '--port' && i + 1 < argv.length) args.port = Number(argv[++i]);
     else if (argv[i] === '--csp' && i + 1 < argv.length) args.csp = argv[++i];
     else {
-      console.error(`usage: server.mjs [--port-file PATH] [--exit-with-stdin] [--static DIR [--csp POLICY]] [--port N]`);
+      console.error(
+        `usage: server.mjs [--port-file PATH] [--exit-with-stdin] [--static DIR [--csp POLICY]] [--port N]`,
+      );
       process.exit(2);
     }
   }

@@ -173,7 +173,11 @@ test('drop route cuts the connection without a close frame (1006)', async (t) =>
 
 test('refused handshakes carry the HTTP status; bad paths and queries too', async (t) => {
   const server = await startServer(t);
-  const status = (route) => connect(`${server.url}${route}`).then(() => 'opened', (e) => e.status);
+  const status = (route) =>
+    connect(`${server.url}${route}`).then(
+      () => 'opened',
+      (e) => e.status,
+    );
 
   assert.equal(await status('/refuse'), 403);
   assert.equal(await status('/refuse?status=503'), 503);
@@ -273,7 +277,11 @@ test('tally notes message ids across connections; control/tally reports them as 
     messages: 10,
     distinct: 8,
     withoutId: 1,
-    ranges: [[0, 3], [5, 7], [123456789012, 123456789012]],
+    ranges: [
+      [0, 3],
+      [5, 7],
+      [123456789012, 123456789012],
+    ],
   });
   assert.equal(JSON.parse((await server.control('/control/tally?key=other')).text).distinct, 1);
   assert.equal((await server.control('/control/tally?key=no%20spaces')).status, 400);
@@ -329,8 +337,14 @@ test('chat sends every text to every member, sender included, in one order', asy
   b.send('b2');
   const seen = (await Promise.all(received)).map((list) => list.map((m) => m.data));
   // Each sender's own order holds, and everyone saw the same interleaving.
-  assert.deepEqual(seen[0].filter((m) => m.startsWith('a')), ['a1', 'a2']);
-  assert.deepEqual(seen[0].filter((m) => m.startsWith('b')), ['b1', 'b2']);
+  assert.deepEqual(
+    seen[0].filter((m) => m.startsWith('a')),
+    ['a1', 'a2'],
+  );
+  assert.deepEqual(
+    seen[0].filter((m) => m.startsWith('b')),
+    ['b1', 'b2'],
+  );
   assert.deepEqual(seen[1], seen[0]);
   assert.deepEqual(seen[2], seen[0]);
 
@@ -339,7 +353,8 @@ test('chat sends every text to every member, sender included, in one order', asy
   c.close();
   await gone;
   a.send('after');
-  for (const ws of [a, b]) assert.deepEqual(await nextMessage(ws), { isBinary: false, data: 'after' });
+  for (const ws of [a, b])
+    assert.deepEqual(await nextMessage(ws), { isBinary: false, data: 'after' });
   a.close();
   b.close();
   await server.stop();

@@ -39,16 +39,25 @@ export function launchChromium() {
 export async function startServer(staticRoot, portFile, { csp = null } = {}) {
   const server = spawn(
     process.execPath,
-    [SERVER, '--static', staticRoot, '--port-file', portFile, '--exit-with-stdin',
-      ...(csp ? ['--csp', csp] : [])],
+    [
+      SERVER,
+      '--static',
+      staticRoot,
+      '--port-file',
+      portFile,
+      '--exit-with-stdin',
+      ...(csp ? ['--csp', csp] : []),
+    ],
     { stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';
   server.stderr.on('data', (chunk) => (stderr += chunk));
   const deadline = Date.now() + START_MS;
   while (!fs.existsSync(portFile)) {
-    if (server.exitCode !== null) assert.fail(`the test server exited early (${server.exitCode}): ${stderr}`);
-    if (Date.now() > deadline) assert.fail(`the test server did not start within ${START_MS} ms: ${stderr}`);
+    if (server.exitCode !== null)
+      assert.fail(`the test server exited early (${server.exitCode}): ${stderr}`);
+    if (Date.now() > deadline)
+      assert.fail(`the test server did not start within ${START_MS} ms: ${stderr}`);
     await sleep(25);
   }
   const address = fs.readFileSync(portFile, 'utf8').trim();

@@ -47,7 +47,10 @@ const sendThenClose = (text) => (ws) => {
 };
 
 function acceptKey(req) {
-  return crypto.createHash('sha1').update(`${req.headers['sec-websocket-key']}${HANDSHAKE_GUID}`).digest('base64');
+  return crypto
+    .createHash('sha1')
+    .update(`${req.headers['sec-websocket-key']}${HANDSHAKE_GUID}`)
+    .digest('base64');
 }
 
 /** Writes a hand-made handshake response (for the endpoints that test a broken one). */
@@ -60,24 +63,42 @@ function rawHandshake(socket, lines, then) {
 // Endpoints handled before the `ws` package sees the upgrade: their handshake is the test.
 const RAW_ENDPOINTS = {
   // Names a subprotocol the client did not offer: the client must fail the connection.
-  '/handshake_protocol': (req, socket) => rawHandshake(socket, [
-    'HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
-    `Sec-WebSocket-Accept: ${acceptKey(req)}`, 'Sec-WebSocket-Protocol: foobar',
-  ]),
+  '/handshake_protocol': (req, socket) =>
+    rawHandshake(socket, [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Accept: ${acceptKey(req)}`,
+      'Sec-WebSocket-Protocol: foobar',
+    ]),
   // Not a WebSocket handshake response at all.
-  '/invalid': (req, socket) => rawHandshake(socket, ['HTTP/1.1 101 Switching Protocols', 'Upgrade: nothing']),
+  '/invalid': (req, socket) =>
+    rawHandshake(socket, ['HTTP/1.1 101 Switching Protocols', 'Upgrade: nothing']),
   // A wrong Sec-WebSocket-Accept, then a message the client must not deliver.
-  '/wrong_accept_key': (req, socket) => rawHandshake(socket, [
-    'HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
-    'Sec-WebSocket-Accept: thisisawrongacceptkey',
-  ], () => socket.write(Buffer.from([0x81, 0x04, ...Buffer.from('test')]))),
+  '/wrong_accept_key': (req, socket) =>
+    rawHandshake(
+      socket,
+      [
+        'HTTP/1.1 101 Switching Protocols',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Accept: thisisawrongacceptkey',
+      ],
+      () => socket.write(Buffer.from([0x81, 0x04, ...Buffer.from('test')])),
+    ),
   // A hand-made 101, then at once a close frame (1000, no reason); the client's close frame
   // is read and the connection dropped without more.
   '/simple_handshake': (req, socket) => {
-    socket.write([
-      'HTTP/1.1 101 Switching Protocols', 'Connection: Upgrade', 'Upgrade: WebSocket',
-      `Sec-WebSocket-Accept: ${acceptKey(req)}`, '', '',
-    ].join('\r\n'));
+    socket.write(
+      [
+        'HTTP/1.1 101 Switching Protocols',
+        'Connection: Upgrade',
+        'Upgrade: WebSocket',
+        `Sec-WebSocket-Accept: ${acceptKey(req)}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
     socket.write(Buffer.from([0x88, 0x02, 0x03, 0xe8]));
     socket.once('data', () => socket.destroy());
     setTimeout(() => socket.destroy(), 5000).unref();

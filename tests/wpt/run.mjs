@@ -27,7 +27,14 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 // Folders of websockets/ that test something other than the WebSocket interface in a window:
 // WebSocketStream, cookies and other globals (they need more of WPT's server), HTTP/2.
-const SKIPPED_FOLDERS = ['stream', 'cookies', 'multi-globals', 'unload-a-document', 'interfaces', 'support'];
+const SKIPPED_FOLDERS = [
+  'stream',
+  'cookies',
+  'multi-globals',
+  'unload-a-document',
+  'interfaces',
+  'support',
+];
 // Variants this server cannot serve: TLS (wss) and HTTP/2.
 const SKIPPED_VARIANTS = ['?wss', '?wpt_flags=h2'];
 
@@ -36,21 +43,45 @@ const SKIPPED_VARIANTS = ['?wss', '?wpt_flags=h2'];
 const PAGE_LIMIT_MS = 90_000;
 
 function parseArgs(argv) {
-  const args = { wpt: null, browsers: ['chromium', 'firefox'], only: null, pkg: path.join(ROOT, 'pkg'), json: null };
+  const args = {
+    wpt: null,
+    browsers: ['chromium', 'firefox'],
+    only: null,
+    pkg: path.join(ROOT, 'pkg'),
+    json: null,
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const value = argv[i + 1];
     switch (argv[i]) {
-      case '--wpt': args.wpt = path.resolve(value); i += 1; break;
-      case '--browsers': args.browsers = value.split(','); i += 1; break;
-      case '--only': args.only = value; i += 1; break;
-      case '--pkg': args.pkg = path.resolve(value); i += 1; break;
-      case '--json': args.json = value; i += 1; break;
-      default: throw new Error(`unknown argument ${argv[i]}`);
+      case '--wpt':
+        args.wpt = path.resolve(value);
+        i += 1;
+        break;
+      case '--browsers':
+        args.browsers = value.split(',');
+        i += 1;
+        break;
+      case '--only':
+        args.only = value;
+        i += 1;
+        break;
+      case '--pkg':
+        args.pkg = path.resolve(value);
+        i += 1;
+        break;
+      case '--json':
+        args.json = value;
+        i += 1;
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
     }
   }
   if (!args.wpt) throw new Error('--wpt DIR (a web-platform-tests checkout) is required');
-  if (!fs.existsSync(path.join(args.wpt, 'websockets'))) throw new Error(`${args.wpt}/websockets not found`);
-  if (!fs.existsSync(path.join(args.pkg, 'index.js'))) throw new Error(`${args.pkg}/index.js not found: run scripts/build-package`);
+  if (!fs.existsSync(path.join(args.wpt, 'websockets')))
+    throw new Error(`${args.wpt}/websockets not found`);
+  if (!fs.existsSync(path.join(args.pkg, 'index.js')))
+    throw new Error(`${args.pkg}/index.js not found: run scripts/build-package`);
   return args;
 }
 
@@ -69,10 +100,16 @@ export function metaOf(source) {
 function listTests(wpt, only) {
   const pages = [];
   const walk = (dir, rel) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => a.name.localeCompare(b.name))) {
       const relPath = `${rel}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (!SKIPPED_FOLDERS.includes(entry.name) && entry.name !== 'resources' && entry.name !== 'handlers') {
+        if (
+          !SKIPPED_FOLDERS.includes(entry.name) &&
+          entry.name !== 'resources' &&
+          entry.name !== 'handlers'
+        ) {
           walk(path.join(dir, entry.name), relPath);
         }
         continue;
@@ -86,10 +123,16 @@ function listTests(wpt, only) {
         if (/Create(Control)?WebSocket\(true/.test(source)) continue;
         const meta = metaOf(source);
         const globals = meta.find(([key]) => key === 'global')?.[1];
-        if (entry.name.endsWith('.any.js') && globals && !globals.split(',').some((g) => g.trim() === 'window')) continue;
+        if (
+          entry.name.endsWith('.any.js') &&
+          globals &&
+          !globals.split(',').some((g) => g.trim() === 'window')
+        )
+          continue;
         page = relPath.replace(/\.js$/, '.html');
         const declared = meta.filter(([key]) => key === 'variant').map(([, value]) => value);
-        if (declared.length) variants = declared.filter((variant) => !SKIPPED_VARIANTS.includes(variant));
+        if (declared.length)
+          variants = declared.filter((variant) => !SKIPPED_VARIANTS.includes(variant));
       } else if (/\.html?$/.test(entry.name) && !/-manual\.html?$/.test(entry.name)) {
         const source = fs.readFileSync(file, 'utf8');
         if (!source.includes('/resources/testharness.js')) continue;
@@ -107,17 +150,25 @@ function listTests(wpt, only) {
 /** The package as one classic script that installs the class as `window.WebSocket`. */
 function buildSubject(pkg, outDir) {
   const entry = path.join(outDir, 'subject-entry.js');
-  fs.writeFileSync(entry, [
-    `import { ReconnectingWebSocket } from ${JSON.stringify(path.join(pkg, 'index.js'))};`,
-    'self.WebSocket = ReconnectingWebSocket;',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    entry,
+    [
+      `import { ReconnectingWebSocket } from ${JSON.stringify(path.join(pkg, 'index.js'))};`,
+      'self.WebSocket = ReconnectingWebSocket;',
+      '',
+    ].join('\n'),
+  );
   const out = path.join(outDir, 'subject.js');
   // A classic script runs before the test's own scripts; the glue finds the .wasm through
   // import.meta.url, which a classic script lacks, so it is given the package's address.
   execFileSync(path.join(ROOT, 'node_modules/.bin/esbuild'), [
-    entry, '--bundle', '--format=iife', '--target=es2022', '--log-level=error',
-    '--define:import.meta.url=__resocketPackageUrl', `--outfile=${out}`,
+    entry,
+    '--bundle',
+    '--format=iife',
+    '--target=es2022',
+    '--log-level=error',
+    '--define:import.meta.url=__resocketPackageUrl',
+    `--outfile=${out}`,
   ]);
   return `self.__resocketPackageUrl = new URL('/__pkg/index.js', location.href).href;\n${fs.readFileSync(out, 'utf8')}`;
 }
@@ -125,26 +176,41 @@ function buildSubject(pkg, outDir) {
 function launchBrowser(browser, url, workDir) {
   const profile = fs.mkdtempSync(path.join(workDir, `${browser}-`));
   if (browser === 'chromium') {
-    return spawn('/usr/bin/chromium', [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-      `--user-data-dir=${profile}`, url,
-    ], { stdio: 'ignore' });
+    return spawn(
+      '/usr/bin/chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-background-timer-throttling',
+        '--disable-renderer-backgrounding',
+        `--user-data-dir=${profile}`,
+        url,
+      ],
+      { stdio: 'ignore' },
+    );
   }
   if (browser === 'firefox') {
-    fs.writeFileSync(path.join(profile, 'user.js'), [
-      'user_pref("browser.shell.checkDefaultBrowser", false);',
-      'user_pref("browser.startup.homepage_override.mstone", "ignore");',
-      'user_pref("datareporting.policy.dataSubmissionEnabled", false);',
-      'user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);',
-      'user_pref("app.update.disabledForTesting", true);',
-      'user_pref("network.captive-portal-service.enabled", false);',
-      'user_pref("network.connectivity-service.enabled", false);',
-      'user_pref("browser.safebrowsing.update.enabled", false);',
-      'user_pref("dom.min_background_timeout_value", 4);',
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(profile, 'user.js'),
+      [
+        'user_pref("browser.shell.checkDefaultBrowser", false);',
+        'user_pref("browser.startup.homepage_override.mstone", "ignore");',
+        'user_pref("datareporting.policy.dataSubmissionEnabled", false);',
+        'user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);',
+        'user_pref("app.update.disabledForTesting", true);',
+        'user_pref("network.captive-portal-service.enabled", false);',
+        'user_pref("network.connectivity-service.enabled", false);',
+        'user_pref("browser.safebrowsing.update.enabled", false);',
+        'user_pref("dom.min_background_timeout_value", 4);',
+        '',
+      ].join('\n'),
+    );
     return spawn('firefox-esr', ['--headless', '--no-remote', '--profile', profile, url], {
       stdio: 'ignore',
       env: { ...process.env, MOZ_DISABLE_AUTO_SAFE_MODE: '1' },
@@ -161,7 +227,9 @@ async function runSubject(server, browser, subject, pages, workDir) {
   const run = server.newRun(subject, pages, PAGE_LIMIT_MS);
   const child = launchBrowser(browser, `${server.origin}/__wpt/runner.html?run=${run.id}`, workDir);
   let exited = false;
-  child.on('exit', () => { exited = true; });
+  child.on('exit', () => {
+    exited = true;
+  });
   try {
     return await run.done;
   } finally {
@@ -180,7 +248,14 @@ export function compare(native, facade, differences) {
     const byName = new Map(got.tests.map((test) => [test.name, test]));
     const pageDifference = differences.find((d) => page.includes(d.page) && !d.subtest);
     if (expected.harness === 'OK' && got.harness !== 'OK') {
-      (pageDifference ? explained : unexplained).push({ page, subtest: '(harness)', native: 'OK', facade: got.harness, message: got.message ?? '', why: pageDifference?.why });
+      (pageDifference ? explained : unexplained).push({
+        page,
+        subtest: '(harness)',
+        native: 'OK',
+        facade: got.harness,
+        message: got.message ?? '',
+        why: pageDifference?.why,
+      });
     }
     for (const test of expected.tests) {
       if (test.status !== 'PASS') continue;
@@ -190,8 +265,17 @@ export function compare(native, facade, differences) {
         facadePasses += 1;
         continue;
       }
-      const difference = differences.find((d) => page.includes(d.page) && (!d.subtest || test.name.includes(d.subtest)));
-      const entry = { page, subtest: test.name, native: 'PASS', facade: mine?.status ?? 'MISSING', message: mine?.message ?? '', why: difference?.why };
+      const difference = differences.find(
+        (d) => page.includes(d.page) && (!d.subtest || test.name.includes(d.subtest)),
+      );
+      const entry = {
+        page,
+        subtest: test.name,
+        native: 'PASS',
+        facade: mine?.status ?? 'MISSING',
+        message: mine?.message ?? '',
+        why: difference?.why,
+      };
       (difference ? explained : unexplained).push(entry);
     }
   }
@@ -204,7 +288,9 @@ async function main() {
   const pages = listTests(args.wpt, args.only);
   const subjectScript = buildSubject(args.pkg, workDir);
   const server = await startServer({ wpt: args.wpt, pkg: args.pkg, subjectScript });
-  console.log(`[wpt] ${pages.length} test pages from ${args.wpt}/websockets, served at ${server.origin}`);
+  console.log(
+    `[wpt] ${pages.length} test pages from ${args.wpt}/websockets, served at ${server.origin}`,
+  );
   const report = {};
   let failures = 0;
   try {
@@ -215,17 +301,25 @@ async function main() {
       const result = compare(native, facade, DIFFERENCES);
       report[browser] = { native, facade, ...result };
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
-      console.log(`[wpt] ${browser}: the class passes ${result.facadePasses} of the ${result.nativePasses} subtests native WebSocket passes ` +
-        `(${result.explained.length} documented differences, ${result.unexplained.length} unexplained; ${seconds} s)`);
+      console.log(
+        `[wpt] ${browser}: the class passes ${result.facadePasses} of the ${result.nativePasses} subtests native WebSocket passes ` +
+          `(${result.explained.length} documented differences, ${result.unexplained.length} unexplained; ${seconds} s)`,
+      );
       for (const entry of result.explained) {
-        console.log(`[wpt] ${browser}:   documented  ${entry.page} :: ${entry.subtest} (${entry.why})`);
+        console.log(
+          `[wpt] ${browser}:   documented  ${entry.page} :: ${entry.subtest} (${entry.why})`,
+        );
       }
       for (const entry of result.unexplained) {
-        console.log(`[wpt] ${browser}:   FAILED      ${entry.page} :: ${entry.subtest}: ${entry.facade} ${entry.message}`);
+        console.log(
+          `[wpt] ${browser}:   FAILED      ${entry.page} :: ${entry.subtest}: ${entry.facade} ${entry.message}`,
+        );
       }
       failures += result.unexplained.length;
       // In the form scripts/test counts.
-      console.log(`test result: ${result.unexplained.length ? 'FAILED' : 'ok'}. ${result.facadePasses} passed; ${result.unexplained.length} failed; wpt ${browser}`);
+      console.log(
+        `test result: ${result.unexplained.length ? 'FAILED' : 'ok'}. ${result.facadePasses} passed; ${result.unexplained.length} failed; wpt ${browser}`,
+      );
     }
   } finally {
     await server.close();

@@ -104,7 +104,8 @@ export function substitute(text, { port, closedPort, query }) {
     if ((match = /^ports\[(\w+)\]\[(\d+)\]$/.exec(expr))) {
       return ['ws', 'http'].includes(match[1]) ? String(port) : String(closedPort);
     }
-    if (/^(domains|hosts)\[/.test(expr)) return expr.includes('[]') || expr.endsWith('[]]') ? HOST : 'localhost';
+    if (/^(domains|hosts)\[/.test(expr))
+      return expr.includes('[]') || expr.endsWith('[]]') ? HOST : 'localhost';
     if ((match = /^GET\[(\w+)\]$/.exec(expr))) return query.get(match[1]) ?? '';
     if (expr === 'uuid()') return crypto.randomUUID();
     if (expr.startsWith('location[')) return whole;
@@ -125,11 +126,14 @@ export function wrapperFor(jsPath, source, subject) {
     if (key === 'timeout' && value === 'long') lines.push('<meta name="timeout" content="long">');
     if (key === 'title') lines.push(`<title>${value}</title>`);
   }
-  lines.push('<script>self.GLOBAL = { isWindow: () => true, isWorker: () => false, isShadowRealm: () => false };</script>');
+  lines.push(
+    '<script>self.GLOBAL = { isWindow: () => true, isWorker: () => false, isShadowRealm: () => false };</script>',
+  );
   lines.push('<script src="/resources/testharness.js"></script>');
   lines.push('<script src="/resources/testharnessreport.js"></script>');
   if (subject === 'class') lines.push('<script src="/__wpt/subject.js"></script>');
-  for (const [key, value] of meta) if (key === 'script') lines.push(`<script src="${value}"></script>`);
+  for (const [key, value] of meta)
+    if (key === 'script') lines.push(`<script src="${value}"></script>`);
   lines.push('<div id="log"></div>');
   lines.push(`<script src="${path.posix.basename(jsPath)}"></script>`);
   return lines.join('\n') + '\n';
@@ -160,12 +164,13 @@ export async function startServer({ wpt, pkg, subjectScript }) {
     res.end(body);
   };
 
-  const readBody = (req) => new Promise((resolve, reject) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  const readBody = (req) =>
+    new Promise((resolve, reject) => {
+      const chunks = [];
+      req.on('data', (chunk) => chunks.push(chunk));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
 
   // A file of the checkout, or null when the path leaves it or names nothing.
   const fileOf = (urlPath) => {
@@ -180,14 +185,21 @@ export async function startServer({ wpt, pkg, subjectScript }) {
       const jsPath = urlPath.replace(/\.html$/, '.js');
       const file = fileOf(jsPath);
       if (!file) return send(res, 404, 'text/plain', 'not found');
-      return send(res, 200, TYPES['.html'], wrapperFor(jsPath, fs.readFileSync(file, 'utf8'), subject));
+      return send(
+        res,
+        200,
+        TYPES['.html'],
+        wrapperFor(jsPath, fs.readFileSync(file, 'utf8'), subject),
+      );
     }
     const file = fileOf(urlPath);
     if (!file) return send(res, 404, 'text/plain', 'not found');
     const ext = path.extname(file);
     let body = fs.readFileSync(file);
-    if (path.basename(file).includes('.sub.') || query.get('pipe') === 'sub') body = substitute(body.toString('utf8'), { port, closedPort, query });
-    if (subject === 'class' && (ext === '.html' || ext === '.htm')) body = injectSubject(body.toString('utf8'));
+    if (path.basename(file).includes('.sub.') || query.get('pipe') === 'sub')
+      body = substitute(body.toString('utf8'), { port, closedPort, query });
+    if (subject === 'class' && (ext === '.html' || ext === '.htm'))
+      body = injectSubject(body.toString('utf8'));
     send(res, 200, TYPES[ext] ?? 'application/octet-stream', body);
   };
 
@@ -198,16 +210,28 @@ export async function startServer({ wpt, pkg, subjectScript }) {
       let match;
       if (p === '/__wpt/runner.html') return send(res, 200, TYPES['.html'], RUNNER_PAGE);
       if (p === '/__wpt/subject.js') return send(res, 200, TYPES['.js'], subjectScript);
-      if (p === '/resources/testharnessreport.js') return send(res, 200, TYPES['.js'], REPORT_SCRIPT);
+      if (p === '/resources/testharnessreport.js')
+        return send(res, 200, TYPES['.js'], REPORT_SCRIPT);
       if ((match = /^\/__wpt\/run\/(\d+)$/.exec(p))) {
         const run = runs.get(Number(match[1]));
-        return send(res, 200, TYPES['.json'], JSON.stringify({ subject: run.subject, pages: run.pages, limit: run.limit }));
+        return send(
+          res,
+          200,
+          TYPES['.json'],
+          JSON.stringify({ subject: run.subject, pages: run.pages, limit: run.limit }),
+        );
       }
       if ((match = /^\/__wpt\/result\/(\d+)$/.exec(p)) && req.method === 'POST') {
         const result = JSON.parse(await readBody(req));
         const run = runs.get(Number(match[1]));
-        run.results[result.page] = { harness: result.harness, message: result.message, tests: result.tests };
-        process.stdout.write(`[wpt]   ${run.subject} ${result.page}: ${result.harness}, ${result.tests.filter((t) => t.status === 'PASS').length}/${result.tests.length}\n`);
+        run.results[result.page] = {
+          harness: result.harness,
+          message: result.message,
+          tests: result.tests,
+        };
+        process.stdout.write(
+          `[wpt]   ${run.subject} ${result.page}: ${result.harness}, ${result.tests.filter((t) => t.status === 'PASS').length}/${result.tests.length}\n`,
+        );
         return send(res, 204, 'text/plain', '');
       }
       if ((match = /^\/__wpt\/done\/(\d+)$/.exec(p)) && req.method === 'POST') {
@@ -217,10 +241,17 @@ export async function startServer({ wpt, pkg, subjectScript }) {
       }
       if (p.startsWith('/__pkg/')) {
         const file = path.join(pkg, path.normalize(p.slice('/__pkg/'.length)));
-        if (!file.startsWith(pkg + path.sep) || !fs.existsSync(file)) return send(res, 404, 'text/plain', 'not found');
-        return send(res, 200, TYPES[path.extname(file)] ?? 'application/octet-stream', fs.readFileSync(file));
+        if (!file.startsWith(pkg + path.sep) || !fs.existsSync(file))
+          return send(res, 404, 'text/plain', 'not found');
+        return send(
+          res,
+          200,
+          TYPES[path.extname(file)] ?? 'application/octet-stream',
+          fs.readFileSync(file),
+        );
       }
-      if ((match = /^\/__(native|class)(\/.*)$/.exec(p))) return serveTestFile(res, match[2], match[1], url.searchParams);
+      if ((match = /^\/__(native|class)(\/.*)$/.exec(p)))
+        return serveTestFile(res, match[2], match[1], url.searchParams);
       return serveTestFile(res, p, 'native', url.searchParams);
     } catch (error) {
       send(res, 500, 'text/plain', String(error.stack ?? error));
@@ -235,7 +266,9 @@ export async function startServer({ wpt, pkg, subjectScript }) {
     newRun(subject, pages, limit) {
       const id = nextRun++;
       let finish;
-      const done = new Promise((resolve) => { finish = resolve; });
+      const done = new Promise((resolve) => {
+        finish = resolve;
+      });
       runs.set(id, { subject, pages, limit, results: {}, finish });
       return { id, done };
     },
