@@ -22,7 +22,7 @@ const CLOSED = 3;
 // Too Big), but a page may send only 1000 and 3000-4999. The Rust `max_unread_bytes` uses it too.
 const UNREAD_LIMIT_CLOSE_CODE = 4009;
 
-// The kinds `emit` reports; they match `EventKind` in src/js/mod.rs.
+// The kinds `emit` reports; they match `EventKind` in src/js/events.rs.
 const KIND_OPEN = 0;
 const KIND_MESSAGE = 1;
 const KIND_CLOSE = 2;

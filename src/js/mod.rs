@@ -8,6 +8,10 @@
 //! travels as the JS values themselves: what a listener receives is what the browser
 //! delivered, never a copy made through wasm memory.
 
+mod arguments;
+mod errors;
+mod events;
+mod hook;
 mod options;
 mod payload;
 
@@ -16,6 +20,10 @@ use crate::reconnect::options::{LocalBoxFuture, Target, UrlProvider, UrlSource};
 use crate::reconnect::{Event, State};
 use crate::socket::{Connection, Messages};
 use crate::Error;
+use arguments::{answer, call_maybe_async, protocol_list, retry_answer, url_source};
+use errors::to_js_error;
+use events::{deliver, Emit, EventKind};
+use hook::open_hook;
 use js_sys::{Array, Function, Reflect};
 use payload::JsPayload;
 use std::cell::RefCell;
@@ -47,38 +55,6 @@ extern "C" {
     /// (the second element) is called, and then throws an `InvalidStateError`.
     #[wasm_bindgen(js_name = openHookSocket)]
     fn open_hook_socket(send: &JsValue) -> Array;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The class's `emit(kind, a, b, c)` callback.
-    type Emit;
-
-    #[wasm_bindgen(method, catch, js_name = call)]
-    fn call(
-        this: &Emit,
-        context: &JsValue,
-        kind: u32,
-        a: &JsValue,
-        b: &JsValue,
-        c: &JsValue,
-    ) -> Result<(), JsValue>;
-}
-
-/// What `emit` reports; the numbers match the constants in `js/reconnecting-websocket.js`.
-#[derive(Clone, Copy)]
-enum EventKind {
-    Open = 0,
-    Message = 1,
-    Close = 2,
-    Reconnecting = 3,
-    GiveUp = 4,
-    Dropped = 5,
-    Unsent = 6,
-    Error = 7,
-    /// A new browser socket, which the class listens to, and whose messages it reads itself
-    /// when the second argument is true (see `on_socket`).
-    Socket = 8,
 }
 
 /// The size in bytes of data for `send`, or the class's `TypeError` for anything else.
@@ -328,276 +304,5 @@ impl ReconnectingCore {
 impl Drop for ReconnectingCore {
     fn drop(&mut self) {
         self.core.owner_dropped();
-    }
-}
-
-/// `shouldReconnect`'s answer: a number of milliseconds above 0 retries after at least that
-/// long (plus the backoff's jitter); otherwise its truthiness; false (reported) if it threw.
-fn retry_answer(result: Result<JsValue, JsValue>) -> crate::Retry {
-    match &result {
-        Ok(value) => match value.as_f64() {
-            Some(millis) if millis > 0.0 => {
-                let millis = millis.min(crate::MAX_TIMER_DELAY.as_secs_f64() * 1000.0);
-                // Whole milliseconds: the cast saturates, and the value is capped above.
-                crate::Retry::After(std::time::Duration::from_millis(millis as u64))
-            }
-            _ => answer(result).into(),
-        },
-        Err(_) => answer(result).into(),
-    }
-}
-
-/// A user predicate's answer: its truthiness, or false (reported) if it threw.
-fn answer(result: Result<JsValue, JsValue>) -> bool {
-    match result {
-        Ok(answer) => answer.is_truthy(),
-        Err(thrown) => {
-            report_error(&thrown);
-            false
-        }
-    }
-}
-
-/// Turns one event into a call of the class's `emit`.
-fn deliver(emit: &Emit, event: Event<JsPayload>, extensions: &str) {
-    let none = JsValue::UNDEFINED;
-    let (kind, a, b, c) = match event {
-        Event::Message(message) => (
-            EventKind::Message,
-            message.value,
-            none.clone(),
-            none.clone(),
-        ),
-        Event::Open { attempt, protocol } => (
-            EventKind::Open,
-            attempt.into(),
-            protocol.into(),
-            extensions.into(),
-        ),
-        Event::Closed(event) => (
-            EventKind::Close,
-            event.code.into(),
-            event.reason.into(),
-            event.was_clean.into(),
-        ),
-        Event::Reconnecting { attempt, delay } => (
-            EventKind::Reconnecting,
-            attempt.into(),
-            (delay.as_secs_f64() * 1000.0).into(),
-            none.clone(),
-        ),
-        Event::GaveUp { reason } => (
-            EventKind::GiveUp,
-            reason.to_string().into(),
-            none.clone(),
-            none.clone(),
-        ),
-        Event::Dropped(messages) => (
-            EventKind::Dropped,
-            values(messages),
-            none.clone(),
-            none.clone(),
-        ),
-        Event::Unsent(messages) => (
-            EventKind::Unsent,
-            values(messages),
-            none.clone(),
-            none.clone(),
-        ),
-        Event::Error(error) => (
-            EventKind::Error,
-            error.to_string().into(),
-            none.clone(),
-            none.clone(),
-        ),
-        // Only a stream that is not read lags; the class is handed every event at once.
-        Event::Lagged { .. } => return,
-    };
-    if let Err(thrown) = emit.call(&JsValue::UNDEFINED, kind as u32, &a, &b, &c) {
-        // Listeners' exceptions are caught by dispatchEvent; this is one from the class
-        // itself. It must not unwind through the driver, so it is reported, not thrown.
-        report_error(&thrown);
-    }
-}
-
-fn values(messages: Vec<JsPayload>) -> JsValue {
-    messages
-        .into_iter()
-        .map(|message| message.value)
-        .collect::<Array>()
-        .into()
-}
-
-/// An `Error` as the matching JavaScript exception.
-fn to_js_error(error: Error) -> JsValue {
-    let dom = |name: &str| -> JsValue {
-        web_sys::DomException::new_with_message_and_name(&error.to_string(), name)
-            .map_or_else(|thrown| thrown, JsValue::from)
-    };
-    match &error {
-        Error::InvalidUrl { .. } | Error::InvalidProtocol { .. } => dom("SyntaxError"),
-        Error::InvalidCloseCode { .. } => dom("InvalidAccessError"),
-        Error::CloseReasonTooLong { .. } => dom("SyntaxError"),
-        Error::Refused {
-            refusal: crate::Refusal::ClosedForGood,
-        } => dom("InvalidStateError"),
-        Error::InvalidOption { .. } => js_sys::TypeError::new(&error.to_string()).into(),
-        _ => js_sys::Error::new(&error.to_string()).into(),
-    }
-}
-
-/// A URL as a string: a string, or anything with an `href` (a `URL`).
-fn url_string(value: &JsValue) -> Option<String> {
-    value.as_string().or_else(|| {
-        Reflect::get(value, &JsValue::from_str("href"))
-            .ok()
-            .and_then(|href| href.as_string())
-    })
-}
-
-/// The subprotocols argument: absent, a string, or an array of strings.
-fn protocol_list(protocols: &JsValue) -> Result<Vec<String>, JsValue> {
-    if protocols.is_undefined() || protocols.is_null() {
-        return Ok(Vec::new());
-    }
-    if let Some(protocol) = protocols.as_string() {
-        return Ok(vec![protocol]);
-    }
-    if Array::is_array(protocols) {
-        return Array::from(protocols)
-            .iter()
-            .map(|protocol| {
-                protocol.as_string().ok_or_else(|| {
-                    JsValue::from(js_sys::TypeError::new("each subprotocol must be a string"))
-                })
-            })
-            .collect();
-    }
-    Err(
-        js_sys::TypeError::new("protocols must be a string, an array of strings or a function")
-            .into(),
-    )
-}
-
-/// Calls the user's `function` with `argument` and awaits its result if it is a promise.
-/// What it throws or rejects with is reported (`reportError`) and returned as the error.
-async fn call_maybe_async(function: &Function, argument: &JsValue) -> Result<JsValue, Error> {
-    let reported = |thrown: JsValue| {
-        report_error(&thrown);
-        Error::from_js(&thrown)
-    };
-    let result = function
-        .call1(&JsValue::UNDEFINED, argument)
-        .map_err(reported)?;
-    match result.dyn_into::<js_sys::Promise>() {
-        Ok(promise) => JsFuture::from(promise).await.map_err(reported),
-        Err(value) => Ok(value),
-    }
-}
-
-/// The URL argument: a string or `URL`, or a function (sync or async) called before every
-/// attempt. Subprotocols given as a function make the target a provider too.
-fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, JsValue> {
-    let url_function = url.dyn_ref::<Function>().cloned();
-    let protocols_function = protocols.dyn_ref::<Function>().cloned();
-    if url_function.is_none() && protocols_function.is_none() {
-        return match url_string(&url) {
-            Some(url) => Ok(UrlSource::Fixed(url)),
-            None => Err(js_sys::TypeError::new("url must be a string, a URL or a function").into()),
-        };
-    }
-    let fixed_url = url_string(&url);
-    if url_function.is_none() && fixed_url.is_none() {
-        return Err(js_sys::TypeError::new("url must be a string, a URL or a function").into());
-    }
-    let fixed_protocols = match protocols_function {
-        Some(_) => None,
-        None => Some(protocol_list(&protocols)?),
-    };
-    let provider: UrlProvider = Rc::new(move || {
-        let url_function = url_function.clone();
-        let protocols_function = protocols_function.clone();
-        let fixed_url = fixed_url.clone();
-        let fixed_protocols = fixed_protocols.clone();
-        let future: LocalBoxFuture<'static, Result<Target, Error>> = Box::pin(async move {
-            let url = match (&url_function, fixed_url) {
-                (Some(function), _) => {
-                    let value = call_maybe_async(function, &JsValue::UNDEFINED).await?;
-                    url_string(&value).ok_or_else(|| {
-                        let reason = "the URL function must return a string or a URL";
-                        report_error(
-                            &js_sys::TypeError::new(&format!("ReconnectingWebSocket: {reason}"))
-                                .into(),
-                        );
-                        Error::InvalidUrl {
-                            url: format!("{value:?}"),
-                            reason: reason.to_owned(),
-                        }
-                    })?
-                }
-                (None, Some(url)) => url,
-                (None, None) => String::new(),
-            };
-            let protocols = match (&protocols_function, fixed_protocols) {
-                (Some(function), _) => {
-                    let value = call_maybe_async(function, &JsValue::UNDEFINED).await?;
-                    protocol_list(&value).map_err(|thrown| {
-                        report_error(&thrown);
-                        Error::from_js(&thrown)
-                    })?
-                }
-                (None, protocols) => protocols.unwrap_or_default(),
-            };
-            Ok((url, Some(protocols)))
-        });
-        future
-    });
-    Ok(UrlSource::Provider(provider))
-}
-
-/// The `onOpen` option as the driver's hook: called with an object whose `send` writes on the
-/// fresh connection, ahead of everything queued; awaited if it returns a promise. What it
-/// throws or rejects with is reported and fails the attempt.
-fn open_hook(hook: Function) -> OpenHook<JsPayload> {
-    Rc::new(move |connection: Rc<Connection<JsPayload>>| {
-        let hook = hook.clone();
-        Box::pin(async move {
-            let socket = HookSocket::new(connection);
-            call_maybe_async(&hook, &socket.object).await?;
-            Ok(())
-        })
-    })
-}
-
-/// The socket the `onOpen` hook gets. It works only while the hook runs: dropping this (when
-/// the hook has settled, or its attempt was abandoned) makes its `send` throw an
-/// `InvalidStateError` that says so, and lets the closure go.
-struct HookSocket {
-    object: JsValue,
-    end: Function,
-    _send: Closure<dyn Fn(JsValue) -> Result<(), JsValue>>,
-}
-
-impl HookSocket {
-    fn new(connection: Rc<Connection<JsPayload>>) -> Self {
-        let send = Closure::<dyn Fn(JsValue) -> Result<(), JsValue>>::new(move |data: JsValue| {
-            let bytes = byte_length(&data)?;
-            connection
-                .start_send(&JsPayload { value: data, bytes })
-                .map_err(to_js_error)
-        });
-        let parts = open_hook_socket(send.as_ref());
-        HookSocket {
-            object: parts.get(0),
-            end: parts.get(1).unchecked_into(),
-            _send: send,
-        }
-    }
-}
-
-impl Drop for HookSocket {
-    fn drop(&mut self) {
-        // Before the closure goes: afterwards the socket must no longer reach it.
-        let _ = self.end.call0(&JsValue::UNDEFINED);
     }
 }

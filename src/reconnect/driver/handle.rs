@@ -1,0 +1,196 @@
+//! What the clients built on a core call: starting it, and its state, `send`, `close`,
+//! `reconnect` and events.
+
+use super::task::Driver;
+use super::*;
+
+impl<P: Wire + Clone> Core<P> {
+    /// Starts a client: checks the configuration, attaches the browser listeners and spawns
+    /// the task that drives it. The first attempt is made at once (or when back online).
+    pub(crate) fn start(mut config: DriverConfig<P>) -> Result<Rc<Core<P>>, Error> {
+        crate::handshake::validate_protocols(&config.protocols)?;
+        if let UrlSource::Fixed(url) = &config.url {
+            crate::handshake::resolve_url(url)?;
+        }
+        // The machine waits for a hook exactly when there is one to run.
+        config.machine.has_open_hook = config.open_hook.is_some();
+        let machine = Machine::new(config.machine.clone(), random_seed())?;
+        let core = Rc::new(Core {
+            on_event: RefCell::new(config.on_event.take()),
+            on_socket: RefCell::new(config.on_socket.take()),
+            inner: RefCell::new(Inner {
+                machine,
+                actions: Vec::new(),
+                socket: None,
+                closing: None,
+                resolve_next: None,
+                resolving: None,
+                hook_next: None,
+                hook: None,
+                discarded: Vec::new(),
+                timers: Default::default(),
+                ledger_timer: None,
+                browser_inputs: VecDeque::new(),
+                events: VecDeque::new(),
+                events_waker: None,
+                unread_messages: 0,
+                max_unread_messages: config.max_unread_messages,
+                _browser_listeners: Vec::new(),
+            }),
+            config,
+            page_inputs: RefCell::new(Vec::new()),
+            driver_waker: Cell::new(None),
+        });
+        let listeners = browser_listeners(&core).map_err(|thrown| Error::from_js(&thrown))?;
+        {
+            let mut inner = core.inner.borrow_mut();
+            inner._browser_listeners = listeners;
+            if !navigator_on_line() {
+                inner.browser_inputs.push_back(Input::Offline);
+            }
+            inner.browser_inputs.push_back(Input::Start);
+        }
+        wasm_bindgen_futures::spawn_local(Driver {
+            core: Rc::downgrade(&core),
+        });
+        Ok(core)
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.inner.borrow().machine.state()
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.inner.borrow().machine.queue().len()
+    }
+
+    /// The current socket's `bufferedAmount`; 0 while disconnected.
+    pub(crate) fn buffered_amount(&self) -> u32 {
+        let inner = self.inner.borrow();
+        inner
+            .socket
+            .as_ref()
+            .map_or(0, |live| live.connection.socket().buffered_amount())
+    }
+
+    #[cfg(feature = "js")] // read only by the JS class
+    /// The current socket, open or opening.
+    pub(crate) fn socket(&self) -> Option<web_sys::WebSocket> {
+        let inner = self.inner.borrow();
+        inner
+            .socket
+            .as_ref()
+            .map(|live| live.connection.socket().clone())
+    }
+
+    #[cfg(feature = "js")] // read only by the JS class
+    /// Bytes waiting in the queue.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.inner.borrow().machine.queue().bytes()
+    }
+
+    #[cfg(feature = "js")] // read only by the JS class
+    /// Whether a socket closed by `close()` has yet to report its close event.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.inner.borrow().closing.is_some()
+    }
+
+    /// Takes effect at once, as `close` and `send` do: a client that gave up is starting
+    /// again when this returns, so its event stream is live again.
+    pub(crate) fn reconnect(&self) {
+        self.reconnect_by(Input::Reconnect);
+    }
+
+    /// As [`reconnect`](Self::reconnect), closing the live connection with `code` and
+    /// `reason` (already checked as `close()` checks them).
+    pub(crate) fn reconnect_with(&self, code: u16, reason: String) {
+        self.reconnect_by(Input::ReconnectWith { code, reason });
+    }
+
+    fn reconnect_by(&self, input: Input) {
+        let Ok(mut inner) = self.inner.try_borrow_mut() else {
+            // Only the class's own socket hand-over runs under the borrow; never user code.
+            self.input(input);
+            return;
+        };
+        let mut actions = std::mem::take(&mut inner.actions);
+        inner.machine.handle(input, &mut actions);
+        self.execute(&mut inner, &mut actions);
+        inner.actions = actions;
+        drop(inner);
+        self.wake_driver();
+        self.drop_discarded();
+    }
+
+    /// Closes for good; see [`Machine::close`] for a close without a code.
+    pub(crate) fn close(&self, code: Option<u16>, reason: &str) -> Result<Vec<P>, Error> {
+        let mut inner = self.inner.borrow_mut();
+        let mut actions = std::mem::take(&mut inner.actions);
+        let result = inner.machine.close(code, reason, &mut actions);
+        self.execute(&mut inner, &mut actions);
+        inner.actions = actions;
+        drop(inner);
+        self.wake_driver();
+        self.drop_discarded();
+        result
+    }
+
+    pub(crate) fn send(&self, message: P) -> Result<(), Error> {
+        let mut inner = self.inner.borrow_mut();
+        let mut actions = std::mem::take(&mut inner.actions);
+        let result = inner.machine.send(message, &mut actions);
+        self.execute(&mut inner, &mut actions);
+        inner.actions = actions;
+        let wake = !inner.events.is_empty();
+        drop(inner);
+        if wake {
+            self.wake_driver();
+        }
+        self.drop_discarded();
+        result
+    }
+
+    /// Waits only for the browser's buffer while connected; while disconnected the queue
+    /// decides, in `send`.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let inner = self.inner.borrow();
+        match (inner.machine.state(), inner.socket.as_ref()) {
+            (State::Open, Some(live)) => live.connection.poll_ready(cx).map(|_| ()),
+            _ => Poll::Ready(()),
+        }
+    }
+
+    /// The next event. The stream ends (`None`) once every event has been taken and the
+    /// client has ended: closed for good, or given up (until `reconnect()` starts it again).
+    pub(crate) fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<Event<P>>> {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(event) = inner.events.pop_front() {
+            if matches!(event, Event::Message(_)) {
+                inner.unread_messages = inner.unread_messages.saturating_sub(1);
+            }
+            return Poll::Ready(Some(event));
+        }
+        // Wakes this stream again if `reconnect()` starts a client that gave up.
+        inner.events_waker = Some(cx.waker().clone());
+        if inner.has_ended() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    }
+
+    pub(crate) fn is_terminated(&self) -> bool {
+        let inner = self.inner.borrow();
+        inner.events.is_empty() && inner.has_ended()
+    }
+
+    /// Queues an event for the stream, as if the driver had emitted it.
+    pub(crate) fn push_event(&self, event: Event<P>) {
+        self.inner.borrow_mut().emit(event);
+        self.wake_driver();
+    }
+
+    /// Tells the task its owner is gone, so it ends now rather than at its next wake-up.
+    pub(crate) fn owner_dropped(&self) {
+        self.wake_driver();
+    }
+}
