@@ -1,0 +1,133 @@
+// What WebSocketStream (issue 14's receive backpressure) can do for resocket, measured in
+// each browser before any Rust is written for it:
+//
+//   node bench/stream-probe.mjs [--browsers chromium,firefox] [--rounds N]
+//
+// Starts tests/server/server.mjs (127.0.0.1, a port the OS picks), launches each browser
+// headless on a page of its own (bench/page/stream-probe.html, plain JavaScript, nothing
+// attached to the page) and prints messages per second received (32 B text and 64 KiB
+// binary, from /flood) and sent (32 B, to /count) through the browser's WebSocket and
+// through WebSocketStream, round by round, with the median ratio stream / events, and the
+// writer's desiredSize when open. A browser without WebSocketStream says so.
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const browsers = option('--browsers', 'chromium,firefox').split(',');
+const rounds = Number(option('--rounds', '3'));
+
+async function startTestServer(dir) {
+  const portFile = path.join(dir, 'server');
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'tests/server/server.mjs'), '--port-file', portFile],
+    {
+      stdio: 'ignore',
+    },
+  );
+  for (let i = 0; i < 100 && !fs.existsSync(portFile); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  return { child, address: fs.readFileSync(portFile, 'utf8').trim() };
+}
+
+function launch(browser, url, dir) {
+  const profile = fs.mkdtempSync(path.join(dir, `${browser}-`));
+  if (browser === 'chromium') {
+    return spawn(
+      process.env.CHROMIUM ?? '/usr/bin/chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+        url,
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+  return spawn(
+    process.env.FIREFOX ?? 'firefox-esr',
+    ['--headless', '--no-remote', '--profile', profile, url],
+    {
+      stdio: 'ignore',
+    },
+  );
+}
+
+function figuresFrom(browser, server, dir) {
+  return new Promise((resolve, reject) => {
+    let child;
+    const page = http.createServer((req, res) => {
+      const name = req.url.split('?')[0].slice(1);
+      if (req.method === 'POST' && name === 'figures') {
+        let body = '';
+        req.on('data', (chunk) => (body += chunk));
+        req.on('end', () => {
+          res.end();
+          child.kill('SIGKILL');
+          page.close();
+          resolve(JSON.parse(body));
+        });
+        return;
+      }
+      const file = path.join(ROOT, 'bench/page', path.basename(name));
+      if (!['stream-probe.html', 'stream-probe.js'].includes(path.basename(name))) {
+        res.writeHead(404);
+        return res.end();
+      }
+      res.writeHead(200, {
+        'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html',
+      });
+      res.end(fs.readFileSync(file));
+    });
+    page.listen(0, '127.0.0.1', () => {
+      const url = `http://127.0.0.1:${page.address().port}/stream-probe.html?server=${encodeURIComponent(server)}&rounds=${rounds}`;
+      child = launch(browser, url, dir);
+      setTimeout(() => reject(new Error(`${browser}: no figures within 300 s`)), 300_000).unref();
+    });
+  });
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resocket-stream-probe-'));
+const server = await startTestServer(dir);
+try {
+  for (const browser of browsers) {
+    const figures = await figuresFrom(browser, server.address, dir);
+    console.log(`${browser} (${figures.userAgent})`);
+    if (!figures.webSocketStream) {
+      console.log('  no WebSocketStream');
+      continue;
+    }
+    if (figures.error) console.log(`  error: ${figures.error}`);
+    for (const kind of ['receive 32 B', 'receive 65536 B', 'send 32 B']) {
+      const events = figures[`${kind}: events`] ?? [];
+      const stream = figures[`${kind}: stream`] ?? [];
+      const ratios = stream.map((value, i) => value / events[i]);
+      console.log(
+        `  ${kind.padEnd(16)} msgs/s events ${events.join(' ')} | stream ${stream.join(' ')} | median ratio ${median(ratios).toFixed(2)}`,
+      );
+    }
+    console.log(
+      `  writer desiredSize when open: ${figures.writerDesiredSizeWhenOpen}; waits for ready per message: ${figures.writerWaitsPerMessage}`,
+    );
+  }
+} finally {
+  server.child.kill();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
