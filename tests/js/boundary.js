@@ -24,10 +24,25 @@
 // `[{ name, ok, error, note }]`. Every check fails on a WebAssembly.RuntimeError reported while
 // it ran, and on any exception reported that it did not expect.
 
+import {
+  assert,
+  describeError,
+  echo,
+  eq,
+  eqList,
+  fail,
+  isWasmFailure,
+  nextEvent,
+  opened,
+  runChecks,
+  show,
+  sleep,
+  thrown,
+} from './kit.js';
+
 const TIMEOUT_MS = 10000;
 const EVENT_MS = 5000;
 
-const OPEN = 1;
 const CLOSED = 3;
 
 // Fast retries for the checks that reconnect.
@@ -49,156 +64,18 @@ export function runBoundary(Class, server, closedPort) {
   return run(BOUNDARY_CHECKS, { Class, server, closedPort });
 }
 
-// ---------------------------------------------------------------------------
-// Running checks
-// ---------------------------------------------------------------------------
-
-async function run(checks, env) {
-  const results = [];
-  for (const [name, body, timeout] of checks) {
-    results.push(await runCheck(name, body, env, timeout ?? TIMEOUT_MS));
-  }
-  return results;
-}
-
-/** Whether `error` says the WebAssembly module failed (a panic, a trap, a bad borrow). */
-function isWasmFailure(error) {
-  if (typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError) return true;
-  const message = String(error?.message ?? error);
-  return /unreachable|recursive use of an object|already (mutably )?borrowed|closure invoked|memory access out of bounds|panicked/i.test(
-    message,
-  );
-}
-
-async function runCheck(name, body, env, timeout) {
-  const sockets = [];
-  const notes = [];
-  // Exceptions reported while the check runs (reportError and uncaught ones), and unhandled
-  // rejections; a check takes those it provoked with `t.reported(predicate)`.
-  const reported = [];
-  const onError = (event) => {
-    reported.push(event.error ?? event.message);
-    event.preventDefault();
-  };
-  const onRejection = (event) => {
-    reported.push(event.reason);
-    event.preventDefault();
-  };
-  globalThis.addEventListener('error', onError);
-  globalThis.addEventListener('unhandledrejection', onRejection);
-  const t = {
-    ...env,
-    http: env.server.replace(/^ws/, 'http'),
-    note(text) {
-      notes.push(text);
-    },
-    open(route, protocols, options) {
-      return t.track(new env.Class(`${env.server}${route}`, protocols, options));
-    },
-    track(socket) {
-      sockets.push(socket);
-      return socket;
-    },
-    /** Takes the reported exceptions for which `predicate` holds, and returns them. */
-    reported(predicate) {
-      const taken = reported.filter(predicate);
-      for (const error of taken) reported.splice(reported.indexOf(error), 1);
-      return taken;
-    },
-  };
-  let timer;
-  const result = (ok, error) => ({ name, ok, error, note: notes.join('; ') || null });
-  try {
-    await Promise.race([
-      Promise.resolve().then(() => body(t)),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms`)), timeout);
-      }),
-    ]);
-    // Reports come from microtasks and tasks: let the last ones arrive.
-    await sleep(0);
-    const wasm = reported.filter(isWasmFailure);
-    if (wasm.length > 0)
-      return result(false, `the module failed: ${wasm.map(describeError).join('; ')}`);
-    if (reported.length > 0)
-      return result(
-        false,
-        `unexpected exceptions reported: ${reported.map(describeError).join('; ')}`,
-      );
-    return result(true, null);
-  } catch (error) {
-    return result(
-      false,
-      [describeError(error), ...reported.map(describeError)].join('; reported: '),
-    );
-  } finally {
-    clearTimeout(timer);
-    for (const socket of sockets) {
-      try {
-        socket.close();
-      } catch {
-        // Closing is best effort: a check may have left the socket in any state.
-      }
-    }
-    globalThis.removeEventListener('error', onError);
-    globalThis.removeEventListener('unhandledrejection', onRejection);
-  }
-}
-
-function describeError(error) {
-  if (error instanceof Error || error instanceof DOMException) {
-    return `${error.constructor?.name ?? error.name} ${error.name}: ${error.message}`;
-  }
-  try {
-    return String(error);
-  } catch {
-    return typeof error;
-  }
+// Every exception reported while a check runs fails it, unless the check takes it.
+function run(checks, env) {
+  return runChecks(checks, env, {
+    timeoutMs: TIMEOUT_MS,
+    eventWaitMs: EVENT_MS,
+    watchReports: true,
+  });
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-function fail(message) {
-  throw new Error(message);
-}
-
-function assert(condition, message) {
-  if (!condition) fail(message);
-}
-
-function show(value) {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (value instanceof ArrayBuffer) return `ArrayBuffer(${value.byteLength})`;
-  if (typeof Blob !== 'undefined' && value instanceof Blob) return `Blob(${value.size})`;
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'symbol') return 'Symbol()';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return 'function';
-  if (typeof value === 'object') {
-    try {
-      return value.constructor?.name ?? 'object';
-    } catch {
-      return 'object';
-    }
-  }
-  return String(value);
-}
-
-function eq(actual, expected, what) {
-  if (actual !== expected) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-
-function eqList(actual, expected, what) {
-  const same =
-    actual.length === expected.length && actual.every((value, i) => value === expected[i]);
-  if (!same) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `promise`, or a rejection saying `what` after `ms`. */
 function within(ms, what, promise) {
@@ -211,48 +88,12 @@ function within(ms, what, promise) {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** The next `type` event on `target`, or a rejection after `ms`. */
-function nextEvent(target, type, ms = EVENT_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      target.removeEventListener(type, listener);
-      reject(new Error(`no ${type} event within ${ms} ms`));
-    }, ms);
-    const listener = (event) => {
-      clearTimeout(timer);
-      target.removeEventListener(type, listener);
-      resolve(event);
-    };
-    target.addEventListener(type, listener);
-  });
-}
-
-async function opened(socket) {
-  if (socket.readyState === OPEN) return;
-  await nextEvent(socket, 'open');
-}
-
-async function echo(socket, data) {
-  const reply = nextEvent(socket, 'message');
-  socket.send(data);
-  return (await reply).data;
-}
-
 /** A fresh client to /echo connects and echoes: the module is still alive and well. */
 async function freshClientWorks(t) {
   const socket = t.open('/echo');
   await opened(socket);
   eq(await echo(socket, 'still working'), 'still working', 'echo of a fresh client');
   socket.close();
-}
-
-function thrown(fn, what) {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  fail(`${what} did not throw`);
 }
 
 function bytes(data) {

@@ -38,6 +38,23 @@
 //   1006, and readyState is already CLOSED (3) during the error event;
 // - close() while CONNECTING sets readyState to CLOSING (2) at once.
 
+import {
+  assert,
+  bytesOf,
+  describeError,
+  echo,
+  eq,
+  eqList,
+  fail,
+  nextEvent,
+  nextMessages,
+  opened,
+  runChecks,
+  show,
+  sleep,
+  thrown,
+} from './kit.js';
+
 const TIMEOUT_MS = 5000;
 const EVENT_MS = 4000;
 
@@ -48,14 +65,11 @@ const CLOSED = 3;
 
 /** Runs every check against `create`; never throws. */
 export async function runConformance({ create, Class, server, closedPort }) {
-  const nativeCreate = (url, protocols) =>
-    protocols === undefined ? new WebSocket(url) : new WebSocket(url, protocols);
-  const env = { create, Class, server, closedPort, nativeCreate };
-  const results = [];
-  for (const [name, body, timeout] of CHECKS) {
-    results.push(await runCheck(name, body, env, timeout ?? TIMEOUT_MS));
-  }
-  return results;
+  return runChecks(
+    CHECKS,
+    { create, Class, server, closedPort },
+    { timeoutMs: TIMEOUT_MS, eventWaitMs: EVENT_MS },
+  );
 }
 
 /** The checks against the browser's own WebSocket. */
@@ -80,154 +94,8 @@ export function runFacadeConformance(Class, server, closedPort) {
 }
 
 // ---------------------------------------------------------------------------
-// Running checks
-// ---------------------------------------------------------------------------
-
-async function runCheck(name, body, env, timeout) {
-  const sockets = [];
-  const notes = [];
-  const t = {
-    ...env,
-    // Something worth printing with the result, such as what the native WebSocket did.
-    note(text) {
-      notes.push(text);
-    },
-    // A socket from the subject, closed again after the check whatever happens.
-    open(route, protocols) {
-      const socket = env.create(`${env.server}${route}`, protocols);
-      sockets.push(socket);
-      return socket;
-    },
-    // The same from the browser's own WebSocket, for a reference run.
-    openNative(route, protocols) {
-      const socket = env.nativeCreate(`${env.server}${route}`, protocols);
-      sockets.push(socket);
-      return socket;
-    },
-    track(socket) {
-      sockets.push(socket);
-      return socket;
-    },
-  };
-  let timer;
-  try {
-    await Promise.race([
-      Promise.resolve().then(() => body(t)),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms`)), timeout);
-      }),
-    ]);
-    return { name, ok: true, error: null, note: notes.join('; ') || null };
-  } catch (error) {
-    return { name, ok: false, error: describeError(error), note: notes.join('; ') || null };
-  } finally {
-    clearTimeout(timer);
-    for (const socket of sockets) {
-      try {
-        socket.close();
-      } catch {
-        // A check may have left it in any state; closing is best effort.
-      }
-    }
-  }
-}
-
-function describeError(error) {
-  if (error instanceof Error || error instanceof DOMException) {
-    return `${error.name}: ${error.message}`;
-  }
-  return String(error);
-}
-
-// ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-function fail(message) {
-  throw new Error(message);
-}
-
-function assert(condition, message) {
-  if (!condition) fail(message);
-}
-
-function show(value) {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof ArrayBuffer) return `ArrayBuffer(${value.byteLength})`;
-  if (typeof Blob !== 'undefined' && value instanceof Blob) return `Blob(${value.size})`;
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return String(value);
-}
-
-function eq(actual, expected, what) {
-  if (actual !== expected) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-
-function eqList(actual, expected, what) {
-  const same =
-    actual.length === expected.length && actual.every((value, i) => value === expected[i]);
-  if (!same) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The next `type` event on `target`, or a rejection after `ms`. */
-function nextEvent(target, type, ms = EVENT_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      target.removeEventListener(type, listener);
-      reject(new Error(`no ${type} event within ${ms} ms`));
-    }, ms);
-    const listener = (event) => {
-      clearTimeout(timer);
-      target.removeEventListener(type, listener);
-      resolve(event);
-    };
-    target.addEventListener(type, listener);
-  });
-}
-
-/** The next `count` message events' data. */
-function nextMessages(socket, count, ms = EVENT_MS) {
-  return new Promise((resolve, reject) => {
-    const data = [];
-    const timer = setTimeout(() => {
-      socket.removeEventListener('message', listener);
-      reject(new Error(`only ${data.length} of ${count} messages within ${ms} ms: ${show(data)}`));
-    }, ms);
-    const listener = (event) => {
-      data.push(event.data);
-      if (data.length === count) {
-        clearTimeout(timer);
-        socket.removeEventListener('message', listener);
-        resolve(data);
-      }
-    };
-    socket.addEventListener('message', listener);
-  });
-}
-
-async function opened(socket) {
-  if (socket.readyState === OPEN) return;
-  await nextEvent(socket, 'open');
-}
-
-/** Sends `data` on an open socket and returns the echoed message's data. */
-async function echo(socket, data) {
-  const reply = nextEvent(socket, 'message');
-  socket.send(data);
-  return (await reply).data;
-}
-
-async function bytesOf(data) {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (typeof Blob !== 'undefined' && data instanceof Blob) {
-    return new Uint8Array(await data.arrayBuffer());
-  }
-  fail(`expected binary data, got ${show(data)}`);
-}
 
 function sameBytes(actual, expected, what) {
   const a = Array.from(actual);
@@ -235,16 +103,6 @@ function sameBytes(actual, expected, what) {
   if (a.length !== e.length || a.some((byte, i) => byte !== e[i])) {
     fail(`${what}: expected bytes [${e}], got [${a}]`);
   }
-}
-
-/** The exception `fn` throws, or a failure if it throws none. */
-function thrown(fn, what) {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  fail(`${what} did not throw`);
 }
 
 function expectDomException(fn, name, what) {

@@ -21,6 +21,23 @@
 // Each check is small, named, has its own time limit; runExtras never throws and returns
 // `[{ name, ok, error, note }]`.
 
+import {
+  assert,
+  bytesOf,
+  describeError,
+  echo,
+  eq,
+  eqList,
+  messagesDuring,
+  nextEvent,
+  nextMessages,
+  opened,
+  runChecks,
+  show,
+  sleep,
+  thrown,
+} from './kit.js';
+
 const TIMEOUT_MS = 8000;
 const EVENT_MS = 5000;
 
@@ -30,163 +47,16 @@ const CLOSED = 3;
 
 /** Runs every check against the class `Class`; never throws. */
 export async function runExtras(Class, server, closedPort) {
-  const env = { Class, server, closedPort, http: server.replace(/^ws/, 'http') };
-  const results = [];
-  for (const [name, body, timeout] of CHECKS) {
-    results.push(await runCheck(name, body, env, timeout ?? TIMEOUT_MS));
-  }
-  return results;
-}
-
-// ---------------------------------------------------------------------------
-// Running checks
-// ---------------------------------------------------------------------------
-
-async function runCheck(name, body, env, timeout) {
-  const sockets = [];
-  const notes = [];
-  const t = {
-    ...env,
-    note(text) {
-      notes.push(text);
-    },
-    // A socket on a route of the test server, closed again after the check.
-    open(route, protocols, options) {
-      return t.track(new env.Class(`${env.server}${route}`, protocols, options));
-    },
-    track(socket) {
-      sockets.push(socket);
-      return socket;
-    },
-    // A control route of the test server (plain HTTP, CORS open).
-    async control(pathAndQuery) {
-      const response = await fetch(`${env.http}${pathAndQuery}`);
-      const text = await response.text();
-      if (!response.ok) fail(`${pathAndQuery}: HTTP ${response.status} ${text}`);
-      return text;
-    },
-  };
-  let timer;
-  const result = (ok, error) => ({ name, ok, error, note: notes.join('; ') || null });
-  try {
-    await Promise.race([
-      Promise.resolve().then(() => body(t)),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms`)), timeout);
-      }),
-    ]);
-    return result(true, null);
-  } catch (error) {
-    return result(false, describeError(error));
-  } finally {
-    clearTimeout(timer);
-    for (const socket of sockets) {
-      try {
-        socket.close();
-      } catch {
-        // Closing is best effort: a check may have left the socket in any state.
-      }
-    }
-  }
-}
-
-function describeError(error) {
-  if (error instanceof Error || error instanceof DOMException) {
-    return `${error.name}: ${error.message}`;
-  }
-  return String(error);
+  return runChecks(
+    CHECKS,
+    { Class, server, closedPort },
+    { timeoutMs: TIMEOUT_MS, eventWaitMs: EVENT_MS },
+  );
 }
 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-function fail(message) {
-  throw new Error(message);
-}
-
-function assert(condition, message) {
-  if (!condition) fail(message);
-}
-
-function show(value) {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof ArrayBuffer) return `ArrayBuffer(${value.byteLength})`;
-  if (typeof Blob !== 'undefined' && value instanceof Blob) return `Blob(${value.size})`;
-  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return value.constructor?.name ?? 'object';
-  return String(value);
-}
-
-function eq(actual, expected, what) {
-  if (actual !== expected) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-
-function eqList(actual, expected, what) {
-  const same =
-    actual.length === expected.length && actual.every((value, i) => value === expected[i]);
-  if (!same) fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The next `type` event on `target`, or a rejection after `ms`. */
-function nextEvent(target, type, ms = EVENT_MS) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      target.removeEventListener(type, listener);
-      reject(new Error(`no ${type} event within ${ms} ms`));
-    }, ms);
-    const listener = (event) => {
-      clearTimeout(timer);
-      target.removeEventListener(type, listener);
-      resolve(event);
-    };
-    target.addEventListener(type, listener);
-  });
-}
-
-/** The data of the next `count` messages. */
-function nextMessages(socket, count, ms = EVENT_MS) {
-  return new Promise((resolve, reject) => {
-    const data = [];
-    const timer = setTimeout(() => {
-      socket.removeEventListener('message', listener);
-      reject(new Error(`only ${data.length} of ${count} messages within ${ms} ms: ${show(data)}`));
-    }, ms);
-    const listener = (event) => {
-      data.push(event.data);
-      if (data.length === count) {
-        clearTimeout(timer);
-        socket.removeEventListener('message', listener);
-        resolve(data);
-      }
-    };
-    socket.addEventListener('message', listener);
-  });
-}
-
-/** The data of every message in the next `ms`. */
-async function messagesDuring(socket, ms) {
-  const data = [];
-  const listener = (event) => data.push(event.data);
-  socket.addEventListener('message', listener);
-  await sleep(ms);
-  socket.removeEventListener('message', listener);
-  return data;
-}
-
-async function opened(socket) {
-  if (socket.readyState === OPEN) return;
-  await nextEvent(socket, 'open');
-}
-
-async function echo(socket, data) {
-  const reply = nextEvent(socket, 'message');
-  socket.send(data);
-  return (await reply).data;
-}
 
 /**
  * Keeps a log of the socket's events from now on ("open", "close 1006", "reconnecting 1",
@@ -227,21 +97,6 @@ function recorder(socket) {
       });
     },
   };
-}
-
-function thrown(fn, what) {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  fail(`${what} did not throw`);
-}
-
-async function bytesOf(data) {
-  if (data instanceof ArrayBuffer) return Array.from(new Uint8Array(data));
-  if (data instanceof Blob) return Array.from(new Uint8Array(await data.arrayBuffer()));
-  fail(`expected binary data, got ${show(data)}`);
 }
 
 async function routeAttempts(t, route) {
