@@ -202,6 +202,52 @@ async fn answered_heartbeats_keep_the_connection_and_pongs_are_not_messages() {
     assert_eq!(client.state(), State::Open);
 }
 
+/// A heartbeat does not take a slow upload for a dead connection: the ping waits behind the
+/// data, and while the socket keeps sending what is ahead of it, the wait for the answer is
+/// extended. 32 MiB handed over at once (a 64 MiB high-water mark) to a server reading
+/// 16 MiB/s: the first ping waits about 2 s behind them, longer than the 1 s timeout. (Before,
+/// the connection was replaced, and the data re-sent, again and again.)
+#[wasm_bindgen_test]
+async fn a_heartbeat_waits_for_a_slow_upload_instead_of_replacing_the_connection() {
+    const MESSAGES: usize = 32;
+    const SIZE: usize = 1024 * 1024;
+    // /slow answers "stats" with its counts, so the pings get answers once they arrive.
+    let options = options("/slow?rate=16777216")
+        .high_water_mark(64 * 1024 * 1024)
+        .heartbeat(Heartbeat::new(ms(100), ms(1000)))
+        .ping(Message::from("stats"));
+    let mut client = start(options);
+    until_open(&mut client, 10).await;
+    for i in 0..MESSAGES {
+        let fill = u8::try_from(i).unwrap_or(u8::MAX);
+        client
+            .send(Message::Binary(vec![fill; SIZE]))
+            .await
+            .expect("send");
+    }
+    let total = (MESSAGES * SIZE) as f64;
+    let received = until(
+        &mut client,
+        20,
+        "every byte at the server",
+        |event| match event {
+            Event::Message(Message::Text(stats)) => {
+                let bytes = js_sys::JSON::parse(stats)
+                    .ok()
+                    .and_then(|stats| js_sys::Reflect::get(&stats, &"bytes".into()).ok())
+                    .and_then(|bytes| bytes.as_f64())
+                    .unwrap_or_default();
+                (bytes >= total).then_some(bytes)
+            }
+            Event::Closed(event) => panic!("the connection was replaced: {event:?}"),
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(received, total, "bytes at the server");
+    assert_eq!(client.state(), State::Open);
+}
+
 #[wasm_bindgen_test]
 async fn policy_violation_close_is_not_retried_by_default() {
     let mut client = start(options("/close?code=1008&reason=nope"));

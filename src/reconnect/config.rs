@@ -11,6 +11,13 @@ use std::time::Duration;
 /// Application-level heartbeat settings. Browsers cannot send WebSocket ping frames, so the
 /// heartbeat is an ordinary message the server must answer; any message received counts as
 /// an answer.
+///
+/// A ping waits behind whatever was sent before it. When `timeout` runs out and the socket
+/// has sent some of that since the wait started (its `bufferedAmount`, less what was sent
+/// after the ping, went down), the connection is busy, not dead: the wait starts again, once
+/// more after the last of it has left the browser. So a slow upload is not taken for a dead
+/// connection. What the operating system's TCP buffers hold the browser does not report:
+/// `timeout` should cover the time to drain those.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Heartbeat {

@@ -54,6 +54,13 @@ pub struct Machine<P = Message> {
     /// Whether the delay being waited out is one the server asked for (1013, `retry-after`),
     /// which `online` and `visible` do not cut short.
     held_by_server: bool,
+    /// Bytes handed to the current socket so far (messages, pings, the open hook's).
+    sent_on_socket: u64,
+    /// While a pong is awaited: `sent_on_socket` when the ping was queued, and how many of
+    /// the bytes queued before it were still unsent at the last look. The ping waits behind
+    /// them; while the socket keeps sending them, the wait for the answer is extended, so a
+    /// slow upload is not taken for a dead connection.
+    ping_queue: (u64, u64),
 }
 
 impl<P: Payload> Machine<P> {
@@ -79,6 +86,8 @@ impl<P: Payload> Machine<P> {
             pending: PerTimer::default(),
             protocol: String::new(),
             held_by_server: false,
+            sent_on_socket: 0,
+            ping_queue: (0, 0),
         })
     }
 
@@ -217,6 +226,11 @@ impl<P: Payload> Machine<P> {
     /// in-flight ledger. A message for a socket that is no longer current is dropped: it
     /// was written to a socket that was closed with `close()`, which still sends it.
     pub fn record_sent(&mut self, id: u64, message: P) {
+        if self.socket == Some(id) {
+            self.sent_on_socket = self
+                .sent_on_socket
+                .saturating_add(message.byte_len() as u64);
+        }
         if self.is_ledger_socket(id) {
             self.in_flight.record(message);
         }
@@ -225,6 +239,9 @@ impl<P: Payload> Machine<P> {
     /// Reports `bytes` written to socket `id` outside [`Action::Transmit`] (the heartbeat
     /// ping, messages of the open hook), so the ledger keeps matching `bufferedAmount`.
     pub fn record_other(&mut self, id: u64, bytes: u64) {
+        if self.socket == Some(id) {
+            self.sent_on_socket = self.sent_on_socket.saturating_add(bytes);
+        }
         if self.is_ledger_socket(id) {
             self.in_flight.record_other(bytes);
         }
@@ -290,6 +307,7 @@ impl<P: Payload> Machine<P> {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         self.socket = Some(id);
+        self.sent_on_socket = 0;
         self.in_flight.clear();
         self.state = State::Connecting { attempt };
         out.push(Action::Connect { id, attempt });
@@ -384,6 +402,13 @@ impl<P: Payload> Machine<P> {
         }
     }
 
+    /// Of `buffered_amount`, the bytes queued before the awaited ping: everything handed to
+    /// the socket since the ping (the ping too) is behind it, at the end of the buffer.
+    fn unsent_before_ping(&self, buffered_amount: u64) -> u64 {
+        let behind = self.sent_on_socket.saturating_sub(self.ping_queue.0);
+        buffered_amount.saturating_sub(behind)
+    }
+
     fn timer_fired(&mut self, timer: Timer, buffered_amount: u64, out: &mut Vec<Action<P>>) {
         // A timer the machine does not think pending is stale: ignore it.
         if !std::mem::take(self.pending.get_mut(timer)) {
@@ -406,6 +431,19 @@ impl<P: Payload> Machine<P> {
             (Timer::Heartbeat, State::OpenHook { .. } | State::Open) => {
                 if let (Some(id), Some(heartbeat)) = (self.socket, self.config.heartbeat) {
                     out.push(Action::SendPing { id });
+                    self.ping_queue = (self.sent_on_socket, buffered_amount);
+                    self.start_timer(Timer::PongTimeout, heartbeat.timeout, out);
+                }
+            }
+            (Timer::PongTimeout, State::OpenHook { .. } | State::Open)
+                if self.unsent_before_ping(buffered_amount) < self.ping_queue.1 =>
+            {
+                // The socket sent some of what the ping waits behind since the last look:
+                // the connection is alive, just busy. Wait again, from what is left. (Once
+                // all of it has left the browser, the ping may have only just: one more
+                // wait. What the system's own buffers hold, the browser does not tell.)
+                if let Some(heartbeat) = self.config.heartbeat {
+                    self.ping_queue.1 = self.unsent_before_ping(buffered_amount);
                     self.start_timer(Timer::PongTimeout, heartbeat.timeout, out);
                 }
             }

@@ -657,6 +657,113 @@ fn a_heartbeat_timeout_replaces_the_connection_and_requeues_what_it_held() {
 }
 
 #[test]
+fn a_pong_wait_is_extended_while_the_socket_sends_what_the_ping_waits_behind() {
+    let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
+    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let id = client.connected();
+    let fire = |client: &mut Client, timer, buffered_amount| {
+        client.step(Input::TimerFired {
+            timer,
+            buffered_amount,
+        })
+    };
+    // A big upload is under way: 10,000 bytes are unsent when the ping is queued behind them.
+    fire(&mut client, Timer::Heartbeat, 10_000);
+    let extended = [Action::StartTimer {
+        timer: Timer::PongTimeout,
+        after: ms(5_000),
+    }];
+    // Each time the wait ends with fewer bytes unsent, the connection is alive: wait again.
+    assert_eq!(fire(&mut client, Timer::PongTimeout, 6_000), extended);
+    assert_eq!(fire(&mut client, Timer::PongTimeout, 1_000), extended);
+    assert_eq!(client.machine.state(), State::Open);
+    // No progress over a whole wait: the connection is judged dead, as without an upload.
+    let actions = fire(&mut client, Timer::PongTimeout, 1_000);
+    assert_eq!(
+        closes(&actions),
+        [(id, CLIENT_CLOSE_CODE, "heartbeat timeout".to_owned())]
+    );
+}
+
+#[test]
+fn what_is_sent_after_the_ping_does_not_count_as_progress() {
+    let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
+    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let id = client.connected();
+    client.step(Input::TimerFired {
+        timer: Timer::Heartbeat,
+        buffered_amount: 1_000,
+    });
+    client.machine.record_other(id, 4); // the ping
+    let actions = client.send(text(&"x".repeat(496))).expect("open");
+    client.transmit_all(&actions);
+    // 1,500 buffered, of which the last 500 (the ping and the message) came after the ping:
+    // 1,000 still before it, as many as when the wait started. No progress.
+    let actions = client.step(Input::TimerFired {
+        timer: Timer::PongTimeout,
+        buffered_amount: 1_500,
+    });
+    assert_eq!(
+        closes(&actions),
+        [(id, CLIENT_CLOSE_CODE, "heartbeat timeout".to_owned())]
+    );
+}
+
+#[test]
+fn progress_ahead_of_the_ping_counts_even_while_more_is_sent_behind_it() {
+    let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
+    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let id = client.connected();
+    client.step(Input::TimerFired {
+        timer: Timer::Heartbeat,
+        buffered_amount: 1_000,
+    });
+    client.machine.record_other(id, 4);
+    let actions = client.send(text(&"x".repeat(496))).expect("open");
+    client.transmit_all(&actions);
+    // 1,200 buffered: 700 before the ping, 300 fewer than at the start.
+    let actions = client.step(Input::TimerFired {
+        timer: Timer::PongTimeout,
+        buffered_amount: 1_200,
+    });
+    assert_eq!(
+        actions,
+        [Action::StartTimer {
+            timer: Timer::PongTimeout,
+            after: ms(5_000)
+        }]
+    );
+}
+
+#[test]
+fn a_pong_wait_gets_one_more_timeout_once_everything_before_the_ping_has_left() {
+    let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
+    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let id = client.connected();
+    client.step(Input::TimerFired {
+        timer: Timer::Heartbeat,
+        buffered_amount: 500,
+    });
+    // All of it left during the wait, the ping perhaps only just: its answer gets a full wait.
+    let actions = client.fire(Timer::PongTimeout);
+    assert!(closes(&actions).is_empty(), "{actions:?}");
+    let actions = client.fire(Timer::PongTimeout);
+    assert_eq!(
+        closes(&actions),
+        [(id, CLIENT_CLOSE_CODE, "heartbeat timeout".to_owned())]
+    );
+    // With nothing unsent behind the ping, one wait is all it gets.
+    let id = connect_id(&client.fire(Timer::Backoff)).expect("reconnects");
+    client.open(id);
+    client.fire(Timer::Heartbeat);
+    let actions = client.fire(Timer::PongTimeout);
+    assert_eq!(
+        closes(&actions),
+        [(id, CLIENT_CLOSE_CODE, "heartbeat timeout".to_owned())]
+    );
+}
+
+#[test]
 fn an_abrupt_drop_requeues_the_unsent_messages_and_the_window_before_them_ahead_of_newer_ones() {
     // 6 + 6 + 6 bytes written; 7 still buffered: all of "日本" and 1 byte of "wörld". With no
     // window, exactly those; with a window of 6 bytes, 13 bytes reach 1 byte into "héllo".
