@@ -112,7 +112,8 @@ async function pack() {
       `${path.join(PKG, file)} is missing: run scripts/build-package first (this test packs pkg/, it builds no Rust)`,
     );
   }
-  for (const file of ['index.js', 'node.js', 'index.d.ts']) {
+  // (index.js is built into one module with the glue and the class: not comparable.)
+  for (const file of ['node.js', 'index.d.ts']) {
     const source = fs.readFileSync(path.join(ROOT, 'js', file), 'utf8');
     // scripts/build-package writes where the class module is in place of CLASS_MODULE.
     const built = fs
