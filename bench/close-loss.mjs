@@ -45,6 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { WebSocketServer } from 'ws';
+import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../tests/support/chromium-flags.mjs';
 
 const MESSAGE_BYTES = 1024;
 const KiB = 1024;
@@ -348,22 +349,7 @@ function result(plan, server, page) {
 function launch(browser, url, profile) {
   const log = fs.openSync(path.join(profile, 'browser.log'), 'w');
   if (browser === 'chromium') {
-    const flags = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-extensions',
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
-      `--user-data-dir=${profile}`,
-      url,
-    ];
+    const flags = [...CHROMIUM_FLAGS, ...UNTHROTTLED_FLAGS, `--user-data-dir=${profile}`, url];
     return spawn(process.env.CHROMIUM ?? '/usr/bin/chromium', flags, {
       detached: true,
       stdio: ['ignore', log, log],

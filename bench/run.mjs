@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { throughputScenarios } from './page/scenarios.mjs';
 import { gzipSize } from '../scripts/gzip-size.mjs';
+import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../tests/support/chromium-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -445,18 +446,8 @@ function startRunnerEndpoint(state) {
 
 function launchChromium(url, userDataDir, logFile) {
   const flags = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-extensions',
-    '--disable-background-timer-throttling',
-    '--disable-renderer-backgrounding',
-    '--disable-backgrounding-occluded-windows',
+    ...CHROMIUM_FLAGS,
+    ...UNTHROTTLED_FLAGS,
     // gc() between runs, and exact JS heap sizes for the memory run.
     '--js-flags=--expose-gc',
     '--enable-precise-memory-info',

@@ -16,6 +16,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import { CHROMIUM_FLAGS } from '../tests/support/chromium-flags.mjs';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -44,18 +46,7 @@ function launch(browser, url, dir) {
   if (browser === 'chromium') {
     return spawn(
       process.env.CHROMIUM ?? '/usr/bin/chromium',
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-        url,
-      ],
+      [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, url],
       { stdio: 'ignore' },
     );
   }

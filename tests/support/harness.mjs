@@ -9,6 +9,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 
+import { CHROMIUM_FLAGS } from './chromium-flags.mjs';
+
 export const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 const SERVER = path.join(ROOT, 'tests/server/server.mjs');
 const START_MS = 10_000;
@@ -17,16 +19,7 @@ const START_MS = 10_000;
 export function launchChromium() {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_FLAGS,
   });
 }
 

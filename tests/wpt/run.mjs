@@ -20,6 +20,7 @@ import process from 'node:process';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../support/chromium-flags.mjs';
 import { startServer } from './server.mjs';
 import { DIFFERENCES } from './differences.mjs';
 
@@ -178,20 +179,7 @@ function launchBrowser(browser, url, workDir) {
   if (browser === 'chromium') {
     return spawn(
       '/usr/bin/chromium',
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-background-timer-throttling',
-        '--disable-renderer-backgrounding',
-        `--user-data-dir=${profile}`,
-        url,
-      ],
+      [...CHROMIUM_FLAGS, ...UNTHROTTLED_FLAGS, `--user-data-dir=${profile}`, url],
       { stdio: 'ignore' },
     );
   }
