@@ -26,6 +26,41 @@ const option = (name, fallback) => {
 };
 const browsers = option('--browsers', 'chromium,firefox').split(',');
 const rounds = Number(option('--rounds', '3'));
+// --memory [SECONDS]: the memory scenario instead (Chromium only: it has WebSocketStream).
+const memorySeconds = args.includes('--memory') ? Number(option('--memory', '20')) || 20 : null;
+
+/** The resident memory (VmRSS, bytes) of every renderer process under `pid`. */
+function rendererRss(pid) {
+  const children = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  let total = 0;
+  const visit = (p) => {
+    for (const child of children.get(p) ?? []) {
+      try {
+        const cmdline = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8');
+        if (cmdline.includes('--type=renderer')) {
+          const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child}/status`, 'utf8'));
+          total += rss ? Number(rss[1]) * 1024 : 0;
+        }
+      } catch {
+        // Gone.
+      }
+      visit(child);
+    }
+  };
+  visit(pid);
+  return total;
+}
 
 async function startTestServer(dir) {
   const portFile = path.join(dir, 'server');
@@ -46,7 +81,7 @@ function launch(browser, url, dir) {
   if (browser === 'chromium') {
     return spawn(
       process.env.CHROMIUM ?? '/usr/bin/chromium',
-      [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, url],
+      [...CHROMIUM_FLAGS, '--enable-precise-memory-info', `--user-data-dir=${profile}`, url],
       { stdio: 'ignore' },
     );
   }
@@ -59,11 +94,21 @@ function launch(browser, url, dir) {
   );
 }
 
-function figuresFrom(browser, server, dir) {
+function figuresFrom(browser, server, dir, query = `rounds=${rounds}`) {
   return new Promise((resolve, reject) => {
     let child;
+    const samples = [];
     const page = http.createServer((req, res) => {
       const name = req.url.split('?')[0].slice(1);
+      if (req.method === 'POST' && name === 'sample') {
+        let body = '';
+        req.on('data', (chunk) => (body += chunk));
+        req.on('end', () => {
+          samples.push({ ...JSON.parse(body), rss: rendererRss(child.pid) });
+          res.end();
+        });
+        return;
+      }
       if (req.method === 'POST' && name === 'figures') {
         let body = '';
         req.on('data', (chunk) => (body += chunk));
@@ -71,7 +116,7 @@ function figuresFrom(browser, server, dir) {
           res.end();
           child.kill('SIGKILL');
           page.close();
-          resolve(JSON.parse(body));
+          resolve({ ...JSON.parse(body), samples });
         });
         return;
       }
@@ -86,7 +131,7 @@ function figuresFrom(browser, server, dir) {
       res.end(fs.readFileSync(file));
     });
     page.listen(0, '127.0.0.1', () => {
-      const url = `http://127.0.0.1:${page.address().port}/stream-probe.html?server=${encodeURIComponent(server)}&rounds=${rounds}`;
+      const url = `http://127.0.0.1:${page.address().port}/stream-probe.html?server=${encodeURIComponent(server)}&${query}`;
       child = launch(browser, url, dir);
       setTimeout(() => reject(new Error(`${browser}: no figures within 300 s`)), 300_000).unref();
     });
@@ -97,8 +142,30 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resocket-stream-probe-'));
 const server = await startTestServer(dir);
+const MiB = 1024 * 1024;
+const mib = (bytes) => (bytes === null || bytes === undefined ? 'n/a' : (bytes / MiB).toFixed(1));
 try {
-  for (const browser of browsers) {
+  if (memorySeconds !== null) {
+    console.log(
+      `memory: 256 MiB offered in 64 KiB messages, one consumed every 50 ms, ${memorySeconds} s (Chromium)`,
+    );
+    console.log('subject | s | consumed | held by the page | renderer RSS MiB | JS heap MiB');
+    for (const subject of ['events', 'stream']) {
+      const figures = await figuresFrom(
+        'chromium',
+        server.address,
+        dir,
+        `memory=${subject}&seconds=${memorySeconds}`,
+      );
+      if (figures.error) console.log(`  ${subject}: error: ${figures.error}`);
+      for (const sample of figures.samples) {
+        console.log(
+          `${subject} | ${sample.t} | ${sample.consumed} | ${sample.waiting ?? 'n/a (in the network)'} | ${mib(sample.rss)} | ${mib(sample.jsHeap)}`,
+        );
+      }
+    }
+  }
+  for (const browser of memorySeconds === null ? browsers : []) {
     const figures = await figuresFrom(browser, server.address, dir);
     console.log(`${browser} (${figures.userAgent})`);
     if (!figures.webSocketStream) {

@@ -88,8 +88,67 @@ async function streamSend(count) {
   return rate(count, since);
 }
 
+// --memory: one subject per page. The server streams 256 MiB in 64 KiB messages as fast as
+// it can; the consumer takes one message every 50 ms. Every 2 s the page asks the runner to
+// read the renderer's RSS, with its own JS heap and what it has consumed and holds.
+async function memory(subject, seconds) {
+  const url = `${server}/flood?count=4096&size=65536&binary=1`;
+  const sample = (t, consumed, waiting) =>
+    fetch('/sample', {
+      method: 'POST',
+      body: JSON.stringify({
+        t,
+        consumed,
+        waiting,
+        jsHeap: performance.memory?.usedJSHeapSize ?? null,
+      }),
+    });
+  const deadline = performance.now() + seconds * 1000;
+  let consumed = 0;
+  let waiting = null;
+  let next = 0;
+  const due = async () => {
+    const t = Math.round((performance.now() - (deadline - seconds * 1000)) / 1000);
+    if (t >= next) {
+      next = t + 2;
+      await sample(t, consumed, waiting);
+    }
+  };
+  if (subject === 'events') {
+    const ws = new WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    const queue = [];
+    await new Promise((resolve) => (ws.onopen = resolve));
+    ws.onmessage = (event) => queue.push(event.data);
+    ws.send('go');
+    while (performance.now() < deadline) {
+      await sleep(50);
+      if (queue.shift() !== undefined) consumed++;
+      waiting = queue.length;
+      await due();
+    }
+    ws.close();
+  } else {
+    const stream = new WebSocketStream(url);
+    const { readable, writable } = await stream.opened;
+    const reader = readable.getReader();
+    await writable.getWriter().write('go');
+    while (performance.now() < deadline) {
+      await sleep(50);
+      const { done } = await reader.read();
+      if (done) break;
+      consumed++;
+      await due();
+    }
+    stream.close();
+  }
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 try {
-  if (figures.webSocketStream) {
+  if (params.get('memory')) {
+    await memory(params.get('memory'), Number(params.get('seconds') ?? 20));
+  } else if (figures.webSocketStream) {
     for (let round = 0; round < rounds; round++) {
       for (const size of [SMALL, LARGE]) {
         record(`receive ${size} B: events`, await eventsReceive(size));
