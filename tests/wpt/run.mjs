@@ -21,7 +21,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../support/chromium-flags.mjs';
-import { startServer } from './server.mjs';
+import { metaOf, startServer } from './server.mjs';
 import { DIFFERENCES } from './differences.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,17 +84,6 @@ function parseArgs(argv) {
   if (!fs.existsSync(path.join(args.pkg, 'index.js')))
     throw new Error(`${args.pkg}/index.js not found: run scripts/build-package`);
   return args;
-}
-
-/** The `META:` lines of an `.any.js` / `.window.js` test, as [key, value] pairs. */
-export function metaOf(source) {
-  const meta = [];
-  for (const line of source.split('\n')) {
-    const match = /^\/\/ META: *([a-z_]+)=(.*)$/.exec(line.trim());
-    if (match) meta.push([match[1], match[2].trim()]);
-    else if (line.trim() !== '' && !line.trim().startsWith('//')) break;
-  }
-  return meta;
 }
 
 /** Every test page of websockets/ this runner can run, as URL paths (with their variant). */
@@ -207,9 +196,6 @@ function launchBrowser(browser, url, workDir) {
   throw new Error(`unknown browser ${browser}`);
 }
 
-const STATUS = ['PASS', 'FAIL', 'TIMEOUT', 'NOTRUN', 'PRECONDITION_FAILED'];
-const HARNESS = ['OK', 'ERROR', 'TIMEOUT', 'PRECONDITION_FAILED'];
-
 /** Runs every page for one subject in one browser; resolves to { page: result }. */
 async function runSubject(server, browser, subject, pages, workDir) {
   const run = server.newRun(subject, pages, PAGE_LIMIT_MS);
@@ -317,8 +303,6 @@ async function main() {
   console.log(`[wpt] ${failures === 0 ? 'ok' : 'FAILED'}: ${failures} unexplained differences`);
   process.exitCode = failures === 0 ? 0 : 1;
 }
-
-export { STATUS, HARNESS };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   main().catch((error) => {

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { compare, metaOf } from './run.mjs';
-import { substitute, wrapperFor, injectSubject } from './server.mjs';
+import { compare } from './run.mjs';
+import { metaOf, substitute, wrapperFor, injectSubject } from './server.mjs';
 
 const page = (harness, ...tests) => ({
   harness,
@@ -81,6 +81,15 @@ test("WPT's substitutions: the host, our port for ws and http, a closed one for 
   assert.equal(
     substitute(text, { port: 1234, closedPort: 9, query: new URLSearchParams('x=y') }),
     'ws://127.0.0.1:1234 http:1234 wss:9 y {{unknown}}',
+  );
+  // The main host is 127.0.0.1; a subdomain is another origin on the same address.
+  assert.equal(
+    substitute('{{domains[]}} {{domains[www]}} {{hosts[][]}} {{hosts[][www]}}', {
+      port: 1,
+      closedPort: 9,
+      query: new URLSearchParams(),
+    }),
+    '127.0.0.1 localhost 127.0.0.1 localhost',
   );
 });
 

@@ -95,6 +95,17 @@ const HARNESS = ['OK', 'ERROR', 'TIMEOUT', 'PRECONDITION_FAILED'];
 <body></body>
 `;
 
+/** The `META:` lines of an `.any.js` / `.window.js` test, as [key, value] pairs. */
+export function metaOf(source) {
+  const meta = [];
+  for (const line of source.split('\n')) {
+    const match = /^\/\/ META: *([a-z_]+)=(.*)$/.exec(line.trim());
+    if (match) meta.push([match[1], match[2].trim()]);
+    else if (line.trim() !== '' && !line.trim().startsWith('//')) break;
+  }
+  return meta;
+}
+
 /** WPT's `{{...}}` substitutions, as far as the WebSocket tests use them. */
 export function substitute(text, { port, closedPort, query }) {
   return text.replace(/\{\{([^}]+)\}\}/g, (whole, expression) => {
@@ -104,23 +115,18 @@ export function substitute(text, { port, closedPort, query }) {
     if ((match = /^ports\[(\w+)\]\[(\d+)\]$/.exec(expr))) {
       return ['ws', 'http'].includes(match[1]) ? String(port) : String(closedPort);
     }
-    if (/^(domains|hosts)\[/.test(expr))
-      return expr.includes('[]') || expr.endsWith('[]]') ? HOST : 'localhost';
+    // The main host ("domains[]", "hosts[][]") is 127.0.0.1; a subdomain ("domains[www]")
+    // is another origin on the same address.
+    if (/^(domains|hosts)\[/.test(expr)) return /\[\]$/.test(expr) ? HOST : 'localhost';
     if ((match = /^GET\[(\w+)\]$/.exec(expr))) return query.get(match[1]) ?? '';
     if (expr === 'uuid()') return crypto.randomUUID();
-    if (expr.startsWith('location[')) return whole;
     return whole;
   });
 }
 
 /** The page WPT's server makes for an `.any.js` / `.window.js` test, in a window. */
 export function wrapperFor(jsPath, source, subject) {
-  const meta = [];
-  for (const line of source.split('\n')) {
-    const match = /^\/\/ META: *([a-z_]+)=(.*)$/.exec(line.trim());
-    if (match) meta.push([match[1], match[2].trim()]);
-    else if (line.trim() !== '' && !line.trim().startsWith('//')) break;
-  }
+  const meta = metaOf(source);
   const lines = ['<!doctype html>', '<meta charset="utf-8">'];
   for (const [key, value] of meta) {
     if (key === 'timeout' && value === 'long') lines.push('<meta name="timeout" content="long">');
