@@ -45,7 +45,11 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { WebSocketServer } from 'ws';
-import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../tests/support/chromium-flags.mjs';
+import {
+  CHROMIUM_FLAGS,
+  UNTHROTTLED_FLAGS,
+  writeFirefoxPrefs,
+} from '../tests/support/browser-flags.mjs';
 
 const MESSAGE_BYTES = 1024;
 const KiB = 1024;
@@ -357,18 +361,10 @@ function launch(browser, url, profile) {
   }
   // A fresh profile: no first-run pages, no telemetry, and no delay between WebSocket
   // connections to a host whose last connection failed (a TCP cut counts as one).
-  fs.writeFileSync(
-    path.join(profile, 'user.js'),
-    [
-      'user_pref("browser.shell.checkDefaultBrowser", false);',
-      'user_pref("browser.startup.homepage_override.mstone", "ignore");',
-      'user_pref("datareporting.policy.dataSubmissionEnabled", false);',
-      'user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);',
-      'user_pref("network.websocket.delay-failed-reconnects", false);',
-      'user_pref("app.update.enabled", false);',
-      '',
-    ].join('\n'),
-  );
+  writeFirefoxPrefs(profile, [
+    'user_pref("network.websocket.delay-failed-reconnects", false);',
+    'user_pref("app.update.enabled", false);',
+  ]);
   return spawn(
     process.env.FIREFOX ?? '/usr/bin/firefox-esr',
     ['--headless', '--no-remote', '--profile', profile, url],

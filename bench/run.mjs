@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { throughputScenarios } from './page/scenarios.mjs';
 import { gzipSize } from '../scripts/gzip-size.mjs';
-import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../tests/support/chromium-flags.mjs';
+import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../tests/support/browser-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM_FLAGS } from '../tests/support/chromium-flags.mjs';
+import { CHROMIUM_FLAGS } from '../tests/support/browser-flags.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM_FLAGS } from './chromium-flags.mjs';
+import { CHROMIUM_FLAGS } from './browser-flags.mjs';
 
 export const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 const SERVER = path.join(ROOT, 'tests/server/server.mjs');

@@ -20,7 +20,7 @@ import process from 'node:process';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS } from '../support/chromium-flags.mjs';
+import { CHROMIUM_FLAGS, UNTHROTTLED_FLAGS, writeFirefoxPrefs } from '../support/browser-flags.mjs';
 import { metaOf, startServer } from './server.mjs';
 import { DIFFERENCES } from './differences.mjs';
 
@@ -173,21 +173,13 @@ function launchBrowser(browser, url, workDir) {
     );
   }
   if (browser === 'firefox') {
-    fs.writeFileSync(
-      path.join(profile, 'user.js'),
-      [
-        'user_pref("browser.shell.checkDefaultBrowser", false);',
-        'user_pref("browser.startup.homepage_override.mstone", "ignore");',
-        'user_pref("datareporting.policy.dataSubmissionEnabled", false);',
-        'user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);',
-        'user_pref("app.update.disabledForTesting", true);',
-        'user_pref("network.captive-portal-service.enabled", false);',
-        'user_pref("network.connectivity-service.enabled", false);',
-        'user_pref("browser.safebrowsing.update.enabled", false);',
-        'user_pref("dom.min_background_timeout_value", 4);',
-        '',
-      ].join('\n'),
-    );
+    writeFirefoxPrefs(profile, [
+      'user_pref("app.update.disabledForTesting", true);',
+      'user_pref("network.captive-portal-service.enabled", false);',
+      'user_pref("network.connectivity-service.enabled", false);',
+      'user_pref("browser.safebrowsing.update.enabled", false);',
+      'user_pref("dom.min_background_timeout_value", 4);',
+    ]);
     return spawn('firefox-esr', ['--headless', '--no-remote', '--profile', profile, url], {
       stdio: 'ignore',
       env: { ...process.env, MOZ_DISABLE_AUTO_SAFE_MODE: '1' },
