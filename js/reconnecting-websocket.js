@@ -540,10 +540,10 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
           return true;
         },
         end: () => {
-          // Messages already buffered are still yielded; pending calls can have none.
-          done = true;
-          for (const resolve of waitingNext.splice(0)) resolve(finished);
-          if (buffered.length === 0 && !failure) this.#iterators.delete(iterator);
+          // Messages already buffered (and then the failure) are still yielded; with any of
+          // those there is no pending call, since a message goes to one before the buffer.
+          if (buffered.length === 0 && !failure) finish();
+          else done = true;
         },
         next: () => {
           if (buffered.length > 0) return take();
