@@ -147,7 +147,7 @@ pub use message::Message;
 #[doc(hidden)] // for the npm binding's `Error::Refused`
 pub use payload::Refusal;
 pub use socket::{
-    Closer, ConnectOptions, Reader, ReadyState, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK,
+    Closer, ConnectOptions, Reader, ReadyState, Receive, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK,
 };
 
 // The reconnecting client: its pure core (backoff, queue, reconnect::Machine) and its driver.

@@ -14,7 +14,13 @@
 //! - dropping the connect future mid-handshake, or the socket, leaves no listener behind;
 //! - 1,000 connect/send/close cycles grow neither memory nor listeners;
 //! - `max_unread_bytes`: a reader that stops reading gets what arrived, then the typed error,
-//!   and the connection is closed (4009); without it everything arrives.
+//!   and the connection is closed (4009); without it everything arrives;
+//! - `Receive::Backpressure` reads through `WebSocketStream` where the browser has it (events
+//!   elsewhere), and a reader that stops reading then holds the server's flood back (the
+//!   server sends under half of it), with nothing lost.
+//!
+//! `RESOCKET_TEST_RECEIVE=backpressure` at compile time runs every connection of this file on
+//! the `WebSocketStream` path.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -30,7 +36,13 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn connect(route: &str) -> WebSocket {
-    match within(10, "connect", WebSocket::connect(&url(route))).await {
+    match within(
+        10,
+        "connect",
+        WebSocket::connect_with(&url(route), connect_options()),
+    )
+    .await
+    {
         Ok(socket) => socket,
         Err(error) => panic!("connect to {route}: {error}"),
     }
@@ -104,7 +116,12 @@ async fn messages_sent_at_open_all_arrive_in_order() {
 #[wasm_bindgen_test]
 async fn refused_port_fails_with_connect_failed() {
     let address = format!("ws://127.0.0.1:{}/", closed_port());
-    let result = within(30, "connect to closed port", WebSocket::connect(&address)).await;
+    let result = within(
+        30,
+        "connect to closed port",
+        WebSocket::connect_with(&address, connect_options()),
+    )
+    .await;
     match result {
         Err(Error::ConnectFailed(event)) => {
             assert_eq!(event.code, 1006);
@@ -119,7 +136,7 @@ async fn refused_handshake_fails_with_connect_failed() {
     let result = within(
         10,
         "refused handshake",
-        WebSocket::connect(&url("/refuse?status=403")),
+        WebSocket::connect_with(&url("/refuse?status=403"), connect_options()),
     )
     .await;
     assert!(
@@ -131,7 +148,7 @@ async fn refused_handshake_fails_with_connect_failed() {
 
 #[wasm_bindgen_test]
 async fn stalled_handshake_fails_with_connect_timeout() {
-    let options = ConnectOptions::default().connect_timeout(Duration::from_millis(300));
+    let options = connect_options().connect_timeout(Duration::from_millis(300));
     let result = within(
         10,
         "stalled handshake",
@@ -153,7 +170,7 @@ async fn unusable_urls_are_invalid_url_errors() {
         "ws://127.0.0.1/#fragment",
         "http://[::1",
     ] {
-        match WebSocket::connect(bad).await {
+        match WebSocket::connect_with(bad, connect_options()).await {
             Err(Error::InvalidUrl { url, reason }) => {
                 assert_eq!(url, bad);
                 assert!(!reason.is_empty());
@@ -169,15 +186,19 @@ async fn unusable_urls_are_invalid_url_errors() {
 #[wasm_bindgen_test]
 async fn http_url_connects_as_ws() {
     let address = url("/echo").replacen("ws://", "http://", 1);
-    let socket = within(10, "connect", WebSocket::connect(&address))
-        .await
-        .expect("connect");
+    let socket = within(
+        10,
+        "connect",
+        WebSocket::connect_with(&address, connect_options()),
+    )
+    .await
+    .expect("connect");
     assert_eq!(socket.url(), url("/echo"));
 }
 
 #[wasm_bindgen_test]
 async fn bad_subprotocols_are_invalid_protocol_errors() {
-    let options = ConnectOptions::default().protocols(["chat", "a b"]);
+    let options = connect_options().protocols(["chat", "a b"]);
     let result = WebSocket::connect_with(&url("/protocol"), options).await;
     assert!(matches!(result, Err(Error::InvalidProtocol { protocol, .. }) if protocol == "a b"));
     assert_eq!(resocket::live_listeners(), 0);
@@ -185,7 +206,7 @@ async fn bad_subprotocols_are_invalid_protocol_errors() {
 
 #[wasm_bindgen_test]
 async fn subprotocol_is_negotiated() {
-    let options = ConnectOptions::default().protocols(["alpha", "beta"]);
+    let options = connect_options().protocols(["alpha", "beta"]);
     let socket = within(
         10,
         "connect",
@@ -297,7 +318,7 @@ async fn backpressure_keeps_buffered_amount_near_the_high_water_mark() {
     const HIGH_WATER_MARK: u32 = 256 * 1024;
     const CHUNK: usize = 64 * 1024;
     const TOTAL: usize = 64 << 20;
-    let options = ConnectOptions::default().high_water_mark(HIGH_WATER_MARK);
+    let options = connect_options().high_water_mark(HIGH_WATER_MARK);
     let socket = within(
         10,
         "connect",
@@ -344,7 +365,7 @@ async fn dropping_the_connect_future_mid_handshake_leaves_no_listener() {
     install_listener_counter();
     let before = browser_listener_count();
     let address = url("/stall");
-    let mut connecting = Box::pin(WebSocket::connect(&address));
+    let mut connecting = Box::pin(WebSocket::connect_with(&address, connect_options()));
     let poll_once = futures::future::poll_fn(|cx| {
         let _ = connecting.as_mut().poll(cx);
         std::task::Poll::Ready(())
@@ -431,7 +452,7 @@ async fn open_at_server() -> u64 {
 
 /// The flood route sends `count` binary messages of 64 KiB on "go"; the reader waits before
 /// reading anything, then reads to the end.
-async fn unread_flood(options: ConnectOptions, count: usize) -> (usize, Option<Error>) {
+async fn unread_flood(options: ConnectOptions, count: usize) -> (usize, Option<Error>, bool) {
     let route = format!("/flood?count={count}&size=65536&binary=1");
     let mut socket = within(
         10,
@@ -440,6 +461,7 @@ async fn unread_flood(options: ConnectOptions, count: usize) -> (usize, Option<E
     )
     .await
     .expect("connect");
+    let backpressure = socket.receives_with_backpressure();
     socket
         .send(Message::Text("go".into()))
         .await
@@ -452,12 +474,12 @@ async fn unread_flood(options: ConnectOptions, count: usize) -> (usize, Option<E
             // The route's closing "done".
             Some(Ok(Message::Text(text))) if text == "done" => {
                 if received == count {
-                    return (received, None);
+                    return (received, None, backpressure);
                 }
             }
             Some(Ok(other)) => panic!("unexpected message {other:?}"),
-            Some(Err(error)) => return (received, Some(error)),
-            None => return (received, None),
+            Some(Err(error)) => return (received, Some(error), backpressure),
+            None => return (received, None, backpressure),
         }
     }
 }
@@ -465,8 +487,14 @@ async fn unread_flood(options: ConnectOptions, count: usize) -> (usize, Option<E
 #[wasm_bindgen_test]
 async fn max_unread_bytes_closes_with_4009_after_delivering_what_arrived() {
     let limit = 1 << 20;
-    let options = ConnectOptions::default().max_unread_bytes(limit);
-    let (received, error) = unread_flood(options, 200).await;
+    let options = connect_options().max_unread_bytes(limit);
+    let (received, error, backpressure) = unread_flood(options, 200).await;
+    if backpressure {
+        // The stream reads no further ahead than the bound: the server waits instead.
+        assert!(error.is_none(), "unexpected {error:?}");
+        assert_eq!(received, 200);
+        return;
+    }
     assert!(
         matches!(error, Some(Error::UnreadLimitExceeded { limit: 1_048_576 })),
         "expected UnreadLimitExceeded after {received} messages, got {error:?}"
@@ -481,14 +509,14 @@ async fn max_unread_bytes_closes_with_4009_after_delivering_what_arrived() {
 
 #[wasm_bindgen_test]
 async fn without_max_unread_bytes_a_slow_reader_gets_everything() {
-    let (received, error) = unread_flood(ConnectOptions::default(), 200).await;
+    let (received, error, _) = unread_flood(connect_options(), 200).await;
     assert!(error.is_none(), "unexpected {error:?}");
     assert_eq!(received, 200);
 }
 
 #[wasm_bindgen_test]
 fn max_unread_bytes_of_zero_is_refused() {
-    let error = ConnectOptions::default().max_unread_bytes(0).validate();
+    let error = connect_options().max_unread_bytes(0).validate();
     assert!(
         matches!(
             error,

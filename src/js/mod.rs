@@ -214,6 +214,8 @@ impl ReconnectingCore {
             socket_constructor,
             // Events go to `on_event` as they happen; none wait unread.
             max_unread_messages: usize::MAX,
+            // The class is a drop-in for the browser's socket, which receives from events.
+            receive: crate::Receive::Events,
         };
         let core = Core::start(config).map_err(to_js_error)?;
         *core_slot.borrow_mut() = Some(Rc::downgrade(&core));

@@ -47,4 +47,8 @@ impl Wire for JsPayload {
     fn send_on(&self, socket: &web_sys::WebSocket) -> Result<(), JsValue> {
         socket.unchecked_ref::<AnySocket>().send(&self.value)
     }
+
+    fn to_js(&self) -> JsValue {
+        self.value.clone()
+    }
 }

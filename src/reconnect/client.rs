@@ -92,6 +92,7 @@ impl Reconnecting {
             messages: crate::socket::Messages::Read,
             socket_constructor: None,
             max_unread_messages: options.max_unread_messages,
+            receive: options.connection.receive,
         };
         Ok(Reconnecting {
             core: Core::start(config)?,

@@ -62,6 +62,17 @@ pub enum Input {
         /// The socket.
         id: u64,
     },
+    /// The socket's reader fell behind and its messages now wait in the network
+    /// (`behind: true`), or caught up again (`false`): only with receive backpressure
+    /// ([`Receive::Backpressure`](crate::Receive::Backpressure)). While it is behind, a
+    /// heartbeat's answer may be waiting unread, so a missing one is not taken for a dead
+    /// connection.
+    ReaderBehind {
+        /// The socket.
+        id: u64,
+        /// Whether the reader is behind.
+        behind: bool,
+    },
     /// The user asked to reconnect now: the current socket, if any, is closed and a new
     /// attempt starts at once (or when back online), with the backoff reset. Before
     /// [`Input::Start`] or after giving up, this starts the client; after `close()` it does

@@ -61,6 +61,9 @@ pub struct Machine<P = Message> {
     /// them; while the socket keeps sending them, the wait for the answer is extended, so a
     /// slow upload is not taken for a dead connection.
     ping_queue: (u64, u64),
+    /// Whether the current socket's messages wait in the network for a reader that is
+    /// behind ([`Input::ReaderBehind`]): an answer to a ping may be among them.
+    reader_behind: bool,
 }
 
 impl<P: Payload> Machine<P> {
@@ -88,6 +91,7 @@ impl<P: Payload> Machine<P> {
             held_by_server: false,
             sent_on_socket: 0,
             ping_queue: (0, 0),
+            reader_behind: false,
         })
     }
 
@@ -112,6 +116,11 @@ impl<P: Payload> Machine<P> {
                 timer,
                 buffered_amount,
             } => self.timer_fired(timer, buffered_amount, out),
+            Input::ReaderBehind { id, behind } => {
+                if self.socket == Some(id) {
+                    self.reader_behind = behind;
+                }
+            }
             Input::MessageReceived { id } => {
                 if self.socket == Some(id) && *self.pending.get(Timer::PongTimeout) {
                     self.cancel_timer(Timer::PongTimeout, out);
@@ -308,6 +317,7 @@ impl<P: Payload> Machine<P> {
         self.next_id = self.next_id.wrapping_add(1);
         self.socket = Some(id);
         self.sent_on_socket = 0;
+        self.reader_behind = false;
         self.in_flight.clear();
         self.state = State::Connecting { attempt };
         out.push(Action::Connect { id, attempt });
@@ -444,6 +454,13 @@ impl<P: Payload> Machine<P> {
                 // wait. What the system's own buffers hold, the browser does not tell.)
                 if let Some(heartbeat) = self.config.heartbeat {
                     self.ping_queue.1 = self.unsent_before_ping(buffered_amount);
+                    self.start_timer(Timer::PongTimeout, heartbeat.timeout, out);
+                }
+            }
+            (Timer::PongTimeout, State::OpenHook { .. } | State::Open) if self.reader_behind => {
+                // The answer cannot be read while the reader is behind: it may be waiting
+                // in the network behind the messages not yet read. Wait again.
+                if let Some(heartbeat) = self.config.heartbeat {
                     self.start_timer(Timer::PongTimeout, heartbeat.timeout, out);
                 }
             }

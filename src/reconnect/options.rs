@@ -131,6 +131,20 @@ impl ReconnectOptions {
         self
     }
 
+    /// How each connection receives messages, as in
+    /// [`ConnectOptions::receive`](crate::ConnectOptions::receive). With
+    /// [`Receive::Backpressure`](crate::Receive::Backpressure), where the browser has
+    /// `WebSocketStream`, the client stops reading once 64 messages wait unread in its
+    /// stream (or `max_unread_messages`, if fewer), so the rest stay in the network and the
+    /// server slows down; [`Event::Lagged`](crate::Event::Lagged) then never happens. A
+    /// heartbeat's missing answer does not count against a connection while its reader is
+    /// behind: the answer may be among the messages not yet read. Default: events.
+    #[must_use]
+    pub fn receive(mut self, receive: crate::Receive) -> Self {
+        self.connection = self.connection.receive(receive);
+        self
+    }
+
     /// The send high-water mark while connected, as in
     /// [`ConnectOptions::high_water_mark`](crate::ConnectOptions::high_water_mark).
     /// Default: 1 MiB.

@@ -686,6 +686,51 @@ fn a_pong_wait_is_extended_while_the_socket_sends_what_the_ping_waits_behind() {
 }
 
 #[test]
+fn a_pong_wait_is_extended_while_the_reader_is_behind_and_judged_once_it_caught_up() {
+    let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
+    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let id = client.connected();
+    client.fire(Timer::Heartbeat);
+    // The app stopped reading: the answer may be in the network, behind what it has not read.
+    client.step(Input::ReaderBehind { id, behind: true });
+    let extended = [Action::StartTimer {
+        timer: Timer::PongTimeout,
+        after: ms(5_000),
+    }];
+    assert_eq!(client.fire(Timer::PongTimeout), extended);
+    assert_eq!(client.fire(Timer::PongTimeout), extended);
+    assert_eq!(client.machine.state(), State::Open);
+    // A stale report about another socket changes nothing.
+    client.step(Input::ReaderBehind {
+        id: id + 1,
+        behind: false,
+    });
+    assert_eq!(client.fire(Timer::PongTimeout), extended);
+    // Caught up, and still no answer after a whole wait: dead, as without backpressure.
+    client.step(Input::ReaderBehind { id, behind: false });
+    assert_eq!(
+        closes(&client.fire(Timer::PongTimeout)),
+        [(id, CLIENT_CLOSE_CODE, "heartbeat timeout".to_owned())]
+    );
+}
+
+#[test]
+fn a_new_socket_does_not_inherit_a_reader_behind() {
+    let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
+    let mut client = Client::new(config().heartbeat(Some(heartbeat)));
+    let id = client.connected();
+    client.step(Input::ReaderBehind { id, behind: true });
+    client.step(Input::Reconnect);
+    let id = client.machine.socket().expect("reconnects at once");
+    client.open(id);
+    client.fire(Timer::Heartbeat);
+    assert_eq!(
+        closes(&client.fire(Timer::PongTimeout)),
+        [(id, CLIENT_CLOSE_CODE, "heartbeat timeout".to_owned())]
+    );
+}
+
+#[test]
 fn what_is_sent_after_the_ping_does_not_count_as_progress() {
     let heartbeat = Heartbeat::new(ms(20_000), ms(5_000));
     let mut client = Client::new(config().heartbeat(Some(heartbeat)));

@@ -4,10 +4,11 @@
 //! waits; all decisions are taken in the `poll_*` methods. Listeners are attached before the
 //! socket can open, so nothing the server sends first can be missed.
 
+use super::stream::{self, StreamSocket};
 use crate::handshake::{resolve_url, validate_protocols};
 use crate::listener::EventListener;
 use crate::payload::Payload;
-use crate::{validate_close, CloseEvent, ConnectOptions, Error, Message, NORMAL_CLOSURE};
+use crate::{validate_close, CloseEvent, ConnectOptions, Error, Message, Receive, NORMAL_CLOSURE};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{ArrayBuffer, Uint8Array};
 use std::cell::RefCell;
@@ -57,6 +58,9 @@ pub(crate) trait Wire: Payload + Sized {
     fn from_data(data: JsValue) -> Result<Self, Error>;
     /// Hands the payload to the browser's `send`.
     fn send_on(&self, socket: &web_sys::WebSocket) -> Result<(), JsValue>;
+    /// The payload as the JS value a `WebSocketStream` writer takes, which it may keep until
+    /// written: never a view of wasm memory.
+    fn to_js(&self) -> JsValue;
 }
 
 impl Wire for Message {
@@ -68,6 +72,13 @@ impl Wire for Message {
         match self {
             Message::Text(text) => socket.send_with_str(text),
             Message::Binary(bytes) => socket.send_with_u8_array(bytes),
+        }
+    }
+
+    fn to_js(&self) -> JsValue {
+        match self {
+            Message::Text(text) => JsValue::from_str(text),
+            Message::Binary(bytes) => Uint8Array::from(bytes.as_slice()).into(),
         }
     }
 }
@@ -88,6 +99,9 @@ struct Shared<P> {
     read_waker: Option<Waker>,
     /// A writer waiting for the buffer to drain or for the close to finish.
     write_waker: Option<Waker>,
+    /// A `WebSocketStream` that has read ahead as far as it may and waits for
+    /// [`StreamSocket::pull`]; never set on the event path.
+    stream_paused: bool,
 }
 
 impl<P> Shared<P> {
@@ -124,7 +138,10 @@ fn unread_size<P: Payload>(item: &Result<P, Error>) -> usize {
 
 /// The owner of one browser socket. Dropping it closes the socket and removes every listener.
 pub(crate) struct Connection<P = Message> {
+    /// The browser's `WebSocket`, or a `WebSocketStream` in a wrapper shaped like one.
     socket: web_sys::WebSocket,
+    /// The same object as `socket` when it is a `WebSocketStream`'s wrapper.
+    stream: Option<StreamSocket>,
     shared: Rc<RefCell<Shared<P>>>,
     high_water_mark: u64,
     send_state: RefCell<SendState>,
@@ -161,8 +178,26 @@ impl<P: Wire> Connection<P> {
     ) -> Result<Self, Error> {
         validate_protocols(&options.protocols)?;
         let resolved = resolve_url(url)?;
-        let socket = super::native::new_socket(constructor, &resolved, &options.protocols)
-            .map_err(|thrown| match crate::error::js_error_parts(&thrown) {
+        // Backpressure needs the connection to read its own messages, and the platform's
+        // `WebSocketStream`: a caller's own `WebSocket` constructor says which socket to use.
+        let use_stream = options.receive == Receive::Backpressure
+            && messages == Messages::Read
+            && constructor.is_none()
+            && stream::is_supported();
+        let created = if use_stream {
+            let read_ahead = options
+                .max_unread_bytes
+                .map_or(stream::READ_AHEAD_BYTES, |limit| {
+                    limit.min(stream::READ_AHEAD_BYTES)
+                });
+            stream::open(&resolved, &options.protocols, read_ahead)
+                .map(|stream| (stream.clone().unchecked_into(), Some(stream)))
+        } else {
+            super::native::new_socket(constructor, &resolved, &options.protocols)
+                .map(|socket| (socket, None))
+        };
+        let (socket, stream): (web_sys::WebSocket, _) =
+            created.map_err(|thrown| match crate::error::js_error_parts(&thrown) {
                 (name, reason) if name == "SyntaxError" => Error::InvalidUrl {
                     url: url.to_owned(),
                     reason,
@@ -181,8 +216,9 @@ impl<P: Wire> Connection<P> {
             loss_reported: false,
             read_waker: None,
             write_waker: None,
+            stream_paused: false,
         }));
-        let listeners = match attach_listeners(&socket, &shared, messages) {
+        let listeners = match attach_listeners(&socket, &shared, messages, stream.is_some()) {
             Ok(listeners) => listeners,
             Err(thrown) => {
                 let _ = socket.close();
@@ -191,6 +227,7 @@ impl<P: Wire> Connection<P> {
         };
         Ok(Connection {
             socket,
+            stream,
             shared,
             high_water_mark: u64::from(options.high_water_mark),
             send_state: RefCell::new(SendState::default()),
@@ -200,6 +237,11 @@ impl<P: Wire> Connection<P> {
 
     pub(crate) fn socket(&self) -> &web_sys::WebSocket {
         &self.socket
+    }
+
+    /// Whether messages arrive through a `WebSocketStream`, with backpressure.
+    pub(crate) fn has_backpressure(&self) -> bool {
+        self.stream.is_some()
     }
 
     pub(crate) fn ready_state(&self) -> ReadyState {
@@ -239,6 +281,12 @@ impl<P: Wire> Connection<P> {
         }
         if shared.ready != ReadyState::Closed {
             shared.read_waker = Some(cx.waker().clone());
+            // Everything read ahead has been taken: let the stream read on.
+            let pull = std::mem::take(&mut shared.stream_paused);
+            drop(shared);
+            if let (true, Some(stream)) = (pull, &self.stream) {
+                stream.pull();
+            }
             return Poll::Pending;
         }
         if shared.unread_overflow == UnreadOverflow::Closed {
@@ -302,10 +350,12 @@ impl<P: Wire> Connection<P> {
         if self.ready_state() != ReadyState::Open {
             return Err(Error::Closed);
         }
-        message
-            .send_on(&self.socket)
-            .map_err(|thrown| Error::from_js(&thrown))?;
         let bytes = message.byte_len() as u64;
+        match &self.stream {
+            None => message.send_on(&self.socket),
+            Some(stream) => stream.send(&message.to_js(), bytes as f64),
+        }
+        .map_err(|thrown| Error::from_js(&thrown))?;
         let mut send = self.send_state.borrow_mut();
         send.buffered_bound += bytes;
         send.bytes_sent += bytes;
@@ -393,6 +443,7 @@ fn attach_listeners<P: Wire>(
     socket: &web_sys::WebSocket,
     shared: &Rc<RefCell<Shared<P>>>,
     messages: Messages,
+    stream: bool,
 ) -> Result<Vec<EventListener>, JsValue> {
     let on_open = {
         let shared = Rc::clone(shared);
@@ -452,10 +503,27 @@ fn attach_listeners<P: Wire>(
             shared.wake_all();
         })?
     };
-    Ok(match on_message {
-        Some(on_message) => vec![on_open, on_message, on_close],
-        None => vec![on_open, on_close],
-    })
+    // Only a `WebSocketStream`'s wrapper pauses; see `super::stream`.
+    let on_pause = match stream {
+        false => None,
+        true => Some({
+            let shared = Rc::clone(shared);
+            EventListener::new(socket, "pause", move |_: web_sys::Event| {
+                let mut shared = shared.borrow_mut();
+                shared.stream_paused = true;
+                // A reader that has already taken everything is waiting: it pulls.
+                let waker = shared.read_waker.take();
+                drop(shared);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            })?
+        }),
+    };
+    Ok([Some(on_open), on_message, Some(on_close), on_pause]
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 /// Copies a message event's data into Rust, once. Text arrives as a JS string, binary as an

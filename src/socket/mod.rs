@@ -3,8 +3,9 @@
 mod connection;
 mod native;
 mod options;
+mod stream;
 
-pub use options::{ConnectOptions, DEFAULT_HIGH_WATER_MARK};
+pub use options::{ConnectOptions, Receive, DEFAULT_HIGH_WATER_MARK};
 
 pub use connection::ReadyState;
 pub(crate) use connection::{Connection, Messages, Wire};
@@ -185,6 +186,12 @@ impl WebSocket {
     /// Whether the connection is open (not yet closing or closed).
     pub fn is_open(&self) -> bool {
         self.connection.ready_state() == ReadyState::Open
+    }
+
+    /// Whether messages arrive through `WebSocketStream`, so a reader that falls behind slows
+    /// the server: only with [`Receive::Backpressure`], in a browser that has it.
+    pub fn receives_with_backpressure(&self) -> bool {
+        self.connection.has_backpressure()
     }
 
     /// Where the connection is: open, closing or closed (a `WebSocket` exists only once it

@@ -41,11 +41,16 @@ pub(crate) fn new_socket(
     url: &str,
     protocols: &[String],
 ) -> Result<web_sys::WebSocket, JsValue> {
-    let offered = (!protocols.is_empty()).then(|| {
+    create(constructor, url, protocol_list(protocols))
+}
+
+/// The subprotocols as a JS array, or `None` for none (so the constructor is called without
+/// them, as `new WebSocket(url)`).
+pub(crate) fn protocol_list(protocols: &[String]) -> Option<js_sys::Array> {
+    (!protocols.is_empty()).then(|| {
         protocols
             .iter()
             .map(|protocol| JsValue::from_str(protocol))
             .collect::<js_sys::Array>()
-    });
-    create(constructor, url, offered)
+    })
 }

@@ -41,6 +41,37 @@ pub struct ConnectOptions {
     /// working for as long as memory lasts, rather than losing its connection by default.
     /// Set it where a tab must not grow without end.
     pub max_unread_bytes: Option<usize>,
+    /// How messages are received: from the browser's `message` events (the default), or
+    /// through `WebSocketStream` with backpressure where the browser has it. See
+    /// [`Receive`].
+    pub receive: Receive,
+}
+
+/// How a connection receives messages: [`ConnectOptions::receive`].
+///
+/// The browser's `WebSocket` hands over every message as soon as it arrives, however slowly
+/// the app reads: what the reader has not taken waits in memory, and the server never
+/// learns that the page is behind. `WebSocketStream` (Chromium 124 and later) hands over a
+/// message only when asked, so data the reader has not asked for stays in the network, the
+/// TCP window closes, and the server's writes wait. Firefox and Safari do not have it yet;
+/// there [`Backpressure`](Receive::Backpressure) receives from events, as
+/// [`WebSocket::receives_with_backpressure`](crate::WebSocket::receives_with_backpressure)
+/// tells.
+///
+/// Events are the default because they are faster for small messages: the benchmark
+/// (`scripts/bench`, in the README) measures both paths against the browser's own socket.
+/// Choose backpressure where a reader can fall behind a fast server for long: a large
+/// download, a feed replayed from the start, a consumer that writes each message to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Receive {
+    /// The browser's `message` events, in every browser.
+    #[default]
+    Events,
+    /// `WebSocketStream` where the browser has it, reading at most 256 KiB ahead of the
+    /// reader; events elsewhere. Sending works as on the event path: the sink waits while
+    /// more than the high-water mark is written but not yet sent.
+    Backpressure,
 }
 
 impl Default for ConnectOptions {
@@ -50,6 +81,7 @@ impl Default for ConnectOptions {
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             connect_timeout: None,
             max_unread_bytes: None,
+            receive: Receive::Events,
         }
     }
 }
@@ -92,6 +124,13 @@ impl ConnectOptions {
     #[must_use]
     pub fn max_unread_bytes(mut self, bytes: impl Into<Option<usize>>) -> Self {
         self.max_unread_bytes = bytes.into();
+        self
+    }
+
+    /// Sets how messages are received; see [`Receive`].
+    #[must_use]
+    pub fn receive(mut self, receive: Receive) -> Self {
+        self.receive = receive;
         self
     }
 

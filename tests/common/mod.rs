@@ -20,6 +20,26 @@ pub fn url(route: &str) -> String {
     format!("{}{route}", server())
 }
 
+/// How the tests' connections receive: `RESOCKET_TEST_RECEIVE=backpressure` at compile time
+/// (scripts/test runs the socket and reconnecting tests once more that way in Chromium)
+/// reads through `WebSocketStream`; anything else, or nothing, through events.
+pub fn receive() -> resocket::Receive {
+    match option_env!("RESOCKET_TEST_RECEIVE") {
+        Some("backpressure") => resocket::Receive::Backpressure,
+        _ => resocket::Receive::Events,
+    }
+}
+
+/// Connection options for the tests: the defaults, receiving as [`receive`] says.
+pub fn connect_options() -> resocket::ConnectOptions {
+    resocket::ConnectOptions::default().receive(receive())
+}
+
+/// Whether this browser has `WebSocketStream`.
+pub fn has_web_socket_stream() -> bool {
+    js_sys::Reflect::has(&js_sys::global(), &"WebSocketStream".into()).unwrap_or(false)
+}
+
 /// A port on 127.0.0.1 where nothing listens, found free by scripts/test.
 pub fn closed_port() -> u16 {
     match option_env!("RESOCKET_TEST_CLOSED_PORT").map(str::parse) {
@@ -79,6 +99,22 @@ pub async fn control(path_and_query: &str) -> String {
         Ok(text) => text.as_string().unwrap_or_default(),
         Err(error) => panic!("control request {address} failed: {error:?}"),
     }
+}
+
+/// How far the test server's `/flood` under `key` got: messages sent, and whether it is done.
+pub async fn flood_progress(key: &str) -> (u64, bool) {
+    let report = control(&format!("/control/flood?key={key}")).await;
+    let parsed = js_sys::JSON::parse(&report).unwrap_or_else(|_| panic!("not JSON: {report}"));
+    let field = |name: &str| js_sys::Reflect::get(&parsed, &name.into()).unwrap_or_default();
+    match (field("sent").as_f64(), field("done").as_bool()) {
+        (Some(sent), Some(done)) => (sent as u64, done),
+        _ => panic!("no progress in the server's report: {report}"),
+    }
+}
+
+/// A random number in `low..high`, for keys that differ between runs.
+pub fn random_below(low: u64, high: u64) -> u64 {
+    low + (js_sys::Math::random() * (high - low) as f64) as u64
 }
 
 /// Waits `ms` milliseconds.

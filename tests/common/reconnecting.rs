@@ -1,6 +1,6 @@
 //! Helpers for the tests of the reconnecting client: quick options, and waiting for events.
 
-use super::{control, url, within};
+use super::{control, receive, url, within};
 use futures::StreamExt;
 use resocket::{Backoff, Event, Message, ReconnectOptions, Reconnecting};
 use std::time::Duration;
@@ -17,7 +17,9 @@ pub fn quick_backoff() -> Backoff {
 
 /// Options for `route` on the test server, with [`quick_backoff`].
 pub fn options(route: &str) -> ReconnectOptions {
-    ReconnectOptions::new(url(route)).backoff(quick_backoff())
+    ReconnectOptions::new(url(route))
+        .backoff(quick_backoff())
+        .receive(receive())
 }
 
 pub fn start(options: ReconnectOptions) -> Reconnecting {

@@ -32,6 +32,7 @@
 //                                             leading decimal digits) under K, across
 //                                             connections, for /control/tally
 //     /flood?count=N (1000)&size=S (1024)&binary=0|1 (0)  "go" -> N messages, "done"
+//            &key=K (none)                 progress under K: /control/flood?key=K
 //     /ping                                   "ping" -> "pong", echo the rest
 //     /ping-silent                            echo all but "ping"
 //     /ticker?interval=MS (100)               a JSON tick every MS, counted across clients
@@ -39,6 +40,8 @@
 //   HTTP control routes (GET, CORS open)
 //     /control/restart?down=MS (0)   /control/drop-all
 //     /control/close-all?code=C&reason=R   /control/stats   /control/reset-stats
+//     /control/flood?key=K           how far the /flood under K got: messages sent, bytes
+//                                    queued in the server (its send queue), done
 //     /control/tally?key=K           what /tally received under K: messages, distinct ids,
 //                                    the ids as sorted [first, last] ranges, and messages
 //                                    without an id
@@ -207,14 +210,16 @@ function throttleReading(ws, socket, rate) {
 // them. When ws has more than FLOOD_HIGH_WATER queued, the next send carries a
 // callback (called once that message is handed to the OS) that resumes the
 // loop, so memory stays bounded however large `count` is.
-function flood(ws, { count, size, binary }, onDone) {
+function flood(ws, { count, size, binary }, onDone, progress = {}) {
   const payload = Buffer.alloc(size, binary ? 0 : 'x');
   let sent = 0;
+  progress.ws = ws;
 
   const pump = (error) => {
     if (error) return onDone();
     while (sent < count) {
       sent += 1;
+      progress.sent = sent;
       if (ws.bufferedAmount >= FLOOD_HIGH_WATER) {
         ws.send(payload, { binary }, pump);
         return;
@@ -222,6 +227,7 @@ function flood(ws, { count, size, binary }, onDone) {
       ws.send(payload, { binary });
     }
     ws.send('done');
+    progress.done = true;
     onDone();
   };
   pump();
@@ -340,13 +346,15 @@ const ROUTES = {
       count: integer(0, 100_000_000, 1000),
       size: integer(0, MAX_PAYLOAD, 1024),
       binary: flag(false),
+      key: optional(tallyKey),
     },
     open(ws, options) {
       let flooding = false;
       ws.on('message', (data, isBinary) => {
         if (flooding || !isText(data, isBinary, 'go')) return;
         flooding = true;
-        flood(ws, options, () => (flooding = false));
+        const progress = options.key === null ? {} : floodProgressFor(options.key);
+        flood(ws, options, () => (flooding = false), progress);
       });
     },
   },
@@ -419,6 +427,23 @@ let tickCount = 0;
 
 // /tally's records, by key. They outlive /control/restart, as a test's count must.
 const tallies = new Map();
+
+// How far each keyed /flood got, for a test or benchmark that asks whether a client's slow
+// reading slowed the server down. The newest 100 keys are kept.
+const floodProgress = new Map();
+
+function floodProgressFor(key) {
+  const progress = { sent: 0, done: false, ws: null };
+  floodProgress.delete(key);
+  floodProgress.set(key, progress);
+  if (floodProgress.size > 100) floodProgress.delete(floodProgress.keys().next().value);
+  return progress;
+}
+
+// A parameter that may be left out (null then).
+function optional(parse) {
+  return (raw) => (raw === null ? null : parse(raw));
+}
 
 // Keys are short, so a test can pick a random one per run.
 function tallyKey(raw) {
@@ -640,6 +665,25 @@ const CONTROL = {
       const dropped = openWebSockets();
       for (const ws of dropped) ws.terminate();
       reply(200, String(dropped.length));
+    },
+  },
+
+  '/control/flood': {
+    params: { key: tallyKey },
+    run({ key }, reply) {
+      const progress = floodProgress.get(key);
+      const report =
+        progress === undefined
+          ? { started: false, sent: 0, queued: 0, done: false }
+          : {
+              started: true,
+              sent: progress.sent,
+              // What ws holds for this client that the OS has not taken: the server's send
+              // queue, which grows while the client does not read.
+              queued: progress.ws?.bufferedAmount ?? 0,
+              done: progress.done,
+            };
+      reply(200, JSON.stringify(report), 'application/json');
     },
   },
 

@@ -308,6 +308,27 @@ test('flood sends N messages of S bytes then "done", on every "go"', async (t) =
   await server.stop();
 });
 
+test('a keyed flood reports how far it got, and waits for a client that does not read', async (t) => {
+  const server = await startServer(t);
+  const progress = async () => JSON.parse((await server.control('/control/flood?key=slow')).text);
+  assert.deepEqual(await progress(), { started: false, sent: 0, queued: 0, done: false });
+  const ws = await connect(`${server.url}/flood?count=2000&size=65536&binary=1&key=slow`);
+  ws.pause(); // reads nothing more from the network
+  ws.send('go');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const held = await progress();
+  assert.ok(held.started && !held.done, JSON.stringify(held));
+  assert.ok(held.sent < 2000, `the flood went on without a reader: ${JSON.stringify(held)}`);
+  assert.ok(held.queued > 0, `nothing waits in the server's queue: ${JSON.stringify(held)}`);
+  const all = messages(ws, 2001);
+  ws.resume();
+  assert.equal((await all).pop().data, 'done');
+  assert.deepEqual(await progress(), { started: true, sent: 2000, queued: 0, done: true });
+  assert.equal((await server.control('/control/flood?key=a%20b')).status, 400);
+  ws.close();
+  await server.stop();
+});
+
 test('ping answers pong; ping-silent never does but echoes the rest', async (t) => {
   const server = await startServer(t);
   const ping = await connect(`${server.url}/ping`);

@@ -90,7 +90,8 @@ impl<P: Wire + Clone> Core<P> {
         let protocols = protocols.unwrap_or_else(|| self.config.protocols.clone());
         let options = ConnectOptions::default()
             .protocols(protocols)
-            .high_water_mark(self.config.high_water_mark);
+            .high_water_mark(self.config.high_water_mark)
+            .receive(self.config.receive);
         let owner = self.on_socket.borrow().clone();
         let constructor = self.config.socket_constructor.as_ref();
         match Connection::open_with(url, &options, self.config.messages, constructor) {

@@ -35,6 +35,7 @@ impl<P: Wire + Clone> Core<P> {
                 events_waker: None,
                 unread_messages: 0,
                 max_unread_messages: config.max_unread_messages,
+                reader_behind: None,
                 _browser_listeners: Vec::new(),
             }),
             config,
@@ -167,6 +168,11 @@ impl<P: Wire + Clone> Core<P> {
         if let Some(event) = inner.events.pop_front() {
             if matches!(event, Event::Message(_)) {
                 inner.unread_messages = inner.unread_messages.saturating_sub(1);
+                if inner.reader_behind.is_some() {
+                    // The driver left messages in the network for this reader: read on.
+                    drop(inner);
+                    self.wake_driver();
+                }
             }
             return Poll::Ready(Some(event));
         }

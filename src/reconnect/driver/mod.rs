@@ -26,7 +26,7 @@ use super::timer::PerTimer;
 use super::{Action, Event, Input, Machine, MachineConfig, Retry, State, Timer};
 use crate::listener::EventListener;
 use crate::socket::{Connection, Messages, ReadyState, Wire};
-use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error};
+use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error, Receive};
 use gloo_timers::future::TimeoutFuture;
 use ledger::{trim_idle_ledger, LEDGER_CHECK_EVERY, LEDGER_IDLE_TRIM_MS};
 use page::{browser_listeners, navigator_on_line, random_seed};
@@ -75,7 +75,16 @@ pub(crate) struct DriverConfig<P> {
     /// At most how many messages wait unread for [`Core::poll_event`]; past that the oldest
     /// go and [`Event::Lagged`] says so. Unused with `on_event`, which takes each at once.
     pub(crate) max_unread_messages: usize,
+    /// How each connection receives messages. With [`Receive::Backpressure`] the driver
+    /// stops taking messages from a connection while [`READER_AHEAD_MESSAGES`] wait unread
+    /// for [`Core::poll_event`], so they stay in the network and the server slows down.
+    pub(crate) receive: Receive,
 }
+
+/// With receive backpressure, how many messages may wait unread for the stream before the
+/// driver leaves the rest in the network (fewer if `max_unread_messages` is smaller, so
+/// backpressure never drops one).
+pub(crate) const READER_AHEAD_MESSAGES: usize = 64;
 
 pub(crate) struct Core<P> {
     config: DriverConfig<P>,
@@ -137,6 +146,9 @@ struct Inner<P> {
     /// [`DriverConfig::max_unread_messages`].
     unread_messages: usize,
     max_unread_messages: usize,
+    /// The connection whose messages the driver leaves unread because the stream's reader
+    /// is behind (receive backpressure only), as last reported to the machine.
+    reader_behind: Option<u64>,
     _browser_listeners: Vec<EventListener>,
 }
 

@@ -205,6 +205,24 @@ impl<P: Wire + Clone> Core<P> {
             let Some(live) = inner.socket.as_ref() else {
                 return;
             };
+            // With backpressure, messages the stream's reader is not ready for stay in the
+            // network, until the connection has closed (then what the browser already
+            // holds comes before the close). `poll_event` wakes the task as the reader
+            // catches up, the connection as it closes.
+            let behind = live.connection.has_backpressure()
+                && self.on_event.borrow().is_none()
+                && inner.unread_messages >= READER_AHEAD_MESSAGES.min(inner.max_unread_messages)
+                && live.connection.ready_state() != ReadyState::Closed;
+            if behind {
+                live.connection.register_close_waker(cx);
+            }
+            if behind != (inner.reader_behind == Some(id)) {
+                inner.reader_behind = behind.then_some(id);
+                inputs.push(Input::ReaderBehind { id, behind });
+            }
+            if behind {
+                return;
+            }
             match live.connection.poll_next(cx) {
                 Poll::Ready(Some(Ok(message))) => observed.push(Observed::Message(id, message)),
                 Poll::Ready(Some(Err(Error::ConnectionLost(_))) | None) => {
