@@ -26,7 +26,8 @@ const option = (name, fallback) => {
 };
 const browsers = option('--browsers', 'chromium,firefox').split(',');
 const rounds = Number(option('--rounds', '3'));
-// --memory [SECONDS]: the memory scenario instead (Chromium only: it has WebSocketStream).
+// --memory [SECONDS]: the memory scenario instead (Chromium only: it has WebSocketStream), for
+// the browser's two APIs in plain JavaScript and resocket's Rust WebSocket on either path.
 const memorySeconds = args.includes('--memory') ? Number(option('--memory', '20')) || 20 : null;
 
 /** The resident memory (VmRSS, bytes) of every renderer process under `pid`. */
@@ -103,8 +104,17 @@ function figuresFrom(browser, server, dir, query = `rounds=${rounds}`) {
       if (req.method === 'POST' && name === 'sample') {
         let body = '';
         req.on('data', (chunk) => (body += chunk));
-        req.on('end', () => {
-          samples.push({ ...JSON.parse(body), rss: rendererRss(child.pid) });
+        req.on('end', async () => {
+          const sample = { ...JSON.parse(body), rss: rendererRss(child.pid) };
+          // The server's send queue for this flood: what it holds because the page does not
+          // take it.
+          const progress = await fetch(
+            `${server.replace(/^ws/, 'http')}/control/flood?key=${sample.key}`,
+          ).then(
+            (answer) => answer.json(),
+            () => ({}),
+          );
+          samples.push({ ...sample, serverQueued: progress.queued ?? null });
           res.end();
         });
         return;
@@ -120,14 +130,21 @@ function figuresFrom(browser, server, dir, query = `rounds=${rounds}`) {
         });
         return;
       }
-      const file = path.join(ROOT, 'bench/page', path.basename(name));
-      if (!['stream-probe.html', 'stream-probe.js'].includes(path.basename(name))) {
+      // The page, and the bench module for the Rust subjects (bench/pkg, by scripts/bench).
+      const inPkg = name.startsWith('bench/pkg/') && !name.includes('..');
+      const file = inPkg
+        ? path.join(ROOT, name)
+        : path.join(ROOT, 'bench/page', path.basename(name));
+      if (!inPkg && !['stream-probe.html', 'stream-probe.js'].includes(path.basename(name))) {
         res.writeHead(404);
         return res.end();
       }
-      res.writeHead(200, {
-        'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html',
-      });
+      if (!fs.existsSync(file)) {
+        res.writeHead(404);
+        return res.end();
+      }
+      const types = { js: 'text/javascript', wasm: 'application/wasm', html: 'text/html' };
+      res.writeHead(200, { 'content-type': types[name.split('.').pop()] ?? 'text/plain' });
       res.end(fs.readFileSync(file));
     });
     page.listen(0, '127.0.0.1', () => {
@@ -149,8 +166,13 @@ try {
     console.log(
       `memory: 256 MiB offered in 64 KiB messages, one consumed every 50 ms, ${memorySeconds} s (Chromium)`,
     );
-    console.log('subject | s | consumed | held by the page | renderer RSS MiB | JS heap MiB');
-    for (const subject of ['events', 'stream']) {
+    console.log(
+      'subject | s | consumed | held by the page | renderer RSS MiB | JS heap MiB | wasm memory MiB | server send queue MiB',
+    );
+    const built = fs.existsSync(path.join(ROOT, 'bench/pkg/resocket_bench.js'));
+    if (!built) console.log('(no bench/pkg: run scripts/bench once for the Rust subjects)');
+    const subjects = ['events', 'stream', ...(built ? ['rust-events', 'rust-stream'] : [])];
+    for (const subject of subjects) {
       const figures = await figuresFrom(
         'chromium',
         server.address,
@@ -160,7 +182,7 @@ try {
       if (figures.error) console.log(`  ${subject}: error: ${figures.error}`);
       for (const sample of figures.samples) {
         console.log(
-          `${subject} | ${sample.t} | ${sample.consumed} | ${sample.waiting ?? 'n/a (in the network)'} | ${mib(sample.rss)} | ${mib(sample.jsHeap)}`,
+          `${subject} | ${sample.t} | ${sample.consumed} | ${sample.waiting ?? 'n/a'} | ${mib(sample.rss)} | ${mib(sample.jsHeap)} | ${mib(sample.wasmMemory)} | ${mib(sample.serverQueued)}`,
         );
       }
     }

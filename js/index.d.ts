@@ -76,6 +76,13 @@ export interface ReconnectingWebSocketOptions {
   /** Send buffer size, in bytes, above which the socket counts as busy. Default: 1048576. */
   highWaterMark?: number;
   /**
+   * `'backpressure'`: where the browser has `WebSocketStream`, an async iterator (`for await`)
+   * that falls 64 messages or 256 KiB behind stops the reading, so the rest wait in the
+   * network and the server slows down; `message` listeners get each message as it is read.
+   * Elsewhere, and with the `WebSocket` option, the same as `'events'`. Default: `'events'`.
+   */
+  receive?: 'events' | 'backpressure';
+  /**
    * Bytes of messages that may wait unread in an async iterator (`for await`); past that the
    * socket is closed for good with 4009, the iterator yields what arrived and then throws a
    * `QuotaExceededError`. `null` or `Infinity` for no bound. Default: `null`.

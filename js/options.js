@@ -30,6 +30,7 @@ export const OPTIONS = [
   { name: 'shouldReconnect', core: true },
   { name: 'onOpen', core: true },
   { name: 'highWaterMark', core: true },
+  { name: 'receive', core: true },
   { name: 'maxUnreadBytes', core: false },
   { name: 'startClosed', core: false },
   { name: 'WebSocket', core: false },
@@ -103,7 +104,7 @@ function read(object, name) {
  * are all defaults.
  *
  * Returns `{ core, startClosed, WebSocket, maxUnreadBytes, maxQueuedMessages, maxQueuedBytes,
- * overflow }`:
+ * overflow, receive }`:
  * `core` is a plain object of the checked values for the Rust core (each option read once,
  * so a getter is not asked twice).
  */
@@ -116,6 +117,7 @@ export function readOptions(options) {
     maxQueuedMessages: DEFAULT_MAX_QUEUED_MESSAGES,
     maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
     overflow: 'reject',
+    receive: 'events',
   };
   if (options === null || (typeof options !== 'object' && typeof options !== 'function')) {
     return settings;
@@ -212,6 +214,8 @@ export function readOptions(options) {
     }
     core.highWaterMark = value;
   }
+  if ((value = read(options, 'receive')) !== undefined)
+    core.receive = settings.receive = choice('receive', value, ['events', 'backpressure']);
   if (
     (value = read(options, 'maxUnreadBytes')) !== undefined &&
     value !== null &&

@@ -22,6 +22,12 @@ const CLOSED = 3;
 // Too Big), but a page may send only 1000 and 3000-4999. The Rust `max_unread_bytes` uses it too.
 const UNREAD_LIMIT_CLOSE_CODE = 4009;
 
+// With `receive: 'backpressure'`, an iterator holding this many messages, or bytes, unread
+// holds the connection's reading back until it has taken them (as the Rust stream does: see
+// READER_AHEAD_MESSAGES and READ_AHEAD_BYTES there).
+const ITERATOR_AHEAD_MESSAGES = 64;
+const ITERATOR_AHEAD_BYTES = 256 * 1024;
+
 // The kinds `emit` reports; they match `EventKind` in src/js/events.rs.
 const KIND_OPEN = 0;
 const KIND_MESSAGE = 1;
@@ -354,6 +360,8 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
     #target;
     #offered;
     #settings;
+    // Whether the core was told to stop reading; see #paceReading.
+    #readingHeld = false;
     // Messages sent before the core exists (the module is loading, or `startClosed`), with
     // their byte count; null once the core has them.
     #early = { messages: [], bytes: 0 };
@@ -498,8 +506,10 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
     [Symbol.asyncIterator]() {
       const buffered = [];
       const limit = this.#settings.maxUnreadBytes;
-      // With a bound: the size of each buffered message, taken as it arrives (a listener may
-      // transfer an ArrayBuffer away before the iterator yields it), and their sum.
+      const paced = this.#settings.receive === 'backpressure';
+      // With a bound, or paced: the size of each buffered message, taken as it arrives (a
+      // listener may transfer an ArrayBuffer away before the iterator yields it), and their sum.
+      const counted = limit !== null || paced;
       const sizes = [];
       let unreadBytes = 0;
       // The resolvers of pending next() calls, oldest first: one per call, so none is lost.
@@ -512,13 +522,18 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
         done = true;
         this.#iterators.delete(iterator);
         for (const resolve of waitingNext.splice(0)) resolve(finished);
+        this.#paceReading();
       };
       const take = () => {
         const value = buffered.shift();
-        if (limit !== null) unreadBytes -= sizes.shift();
+        if (counted) unreadBytes -= sizes.shift();
+        if (paced) this.#paceReading();
         return Promise.resolve({ value, done: false });
       };
       const iterator = {
+        // Whether this iterator holds as much unread as the connection may read ahead of it.
+        behind: () =>
+          buffered.length >= ITERATOR_AHEAD_MESSAGES || unreadBytes >= ITERATOR_AHEAD_BYTES,
         // Returns true when this message passed the unread bound.
         push: (data) => {
           if (waitingNext.length > 0) {
@@ -527,11 +542,11 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
           }
           if (done || failure) return false;
           buffered.push(data);
-          if (limit === null) return false;
+          if (!counted) return false;
           const size = byteLength(data);
           sizes.push(size);
           unreadBytes += size;
-          if (unreadBytes <= limit) return false;
+          if (limit === null || unreadBytes <= limit) return false;
           failure = new DOMException(
             `more than ${limit} bytes of messages were waiting unread in the iterator; ` +
               `the socket was closed with ${UNREAD_LIMIT_CLOSE_CODE}`,
@@ -560,10 +575,11 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
           return new Promise((resolve) => waitingNext.push(resolve));
         },
         return: () => {
-          finish();
           failure = null;
           buffered.length = 0;
           sizes.length = 0;
+          unreadBytes = 0;
+          finish();
           return Promise.resolve(finished);
         },
         [Symbol.asyncIterator]() {
@@ -743,6 +759,7 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
       let overflowed = false;
       if (this.#iterators.size) {
         for (const iterator of this.#iterators) overflowed = iterator.push(data) || overflowed;
+        if (this.#settings.receive === 'backpressure') this.#paceReading();
       }
       this.#origin ??= originOf(this.#url);
       this.dispatchEvent(
@@ -801,6 +818,19 @@ export function defineReconnectingWebSocket(createCore, whenReady = null) {
     #unsent(messages) {
       if (messages.length === 0) return;
       queueMicrotask(() => this.dispatchEvent(eventWith('unsent', { messages })));
+    }
+
+    // With `receive: 'backpressure'`: holds the connection's reading back while an async
+    // iterator is behind, so what it has not taken stays in the network and the server waits
+    // (where the browser has WebSocketStream); reads on once every iterator has caught up.
+    // `message` listeners get each message as it is read, so they are paced by the slowest
+    // iterator too. On the event path this holds nothing back.
+    #paceReading() {
+      let behind = false;
+      for (const iterator of this.#iterators) behind ||= iterator.behind();
+      if (behind === this.#readingHeld || !this.#core) return;
+      this.#readingHeld = behind;
+      this.#core.holdReading(behind);
     }
 
     #endIterators() {

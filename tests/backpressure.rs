@@ -18,14 +18,6 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn echo(socket: &mut WebSocket, message: Message) -> Message {
-    socket.send(message).await.expect("send");
-    within(20, "echo", socket.next())
-        .await
-        .expect("stream ended")
-        .expect("stream error")
-}
-
 #[wasm_bindgen_test]
 async fn backpressure_reads_through_web_socket_stream_where_the_browser_has_it() {
     let options = ConnectOptions::default().receive(Receive::Backpressure);
@@ -99,7 +91,10 @@ async fn a_reader_that_stops_holds_the_server_back_with_backpressure_and_not_on_
         "on events the browser takes all the server sends"
     );
     if !has_web_socket_stream() {
-        console_log!("no WebSocketStream here: the backpressure half does not apply");
+        console_log!(
+            "no WebSocketStream in {}: the backpressure half does not apply",
+            user_agent()
+        );
         return;
     }
     let (sent, backpressure) = flood_past_a_reader_that_stops(Receive::Backpressure, count).await;

@@ -90,7 +90,7 @@ async fn every_message_streamed_through_server_closes_arrives_or_is_reported() {
     let key = format!("fates{}", random_ms(0, 1_000_000_000));
     let options = ReconnectOptions::new(url(&format!("/tally?key={key}")))
         .backoff(Backoff::default().min_delay(ms(20)).max_delay(ms(100)));
-    let mut client = match Reconnecting::connect_with(options) {
+    let mut client = match Reconnecting::connect_with(options.receive(receive())) {
         Ok(client) => client,
         Err(error) => panic!("connect_with: {error}"),
     };

@@ -15,12 +15,9 @@
 //! - 1,000 connect/send/close cycles grow neither memory nor listeners;
 //! - `max_unread_bytes`: a reader that stops reading gets what arrived, then the typed error,
 //!   and the connection is closed (4009); without it everything arrives;
-//! - `Receive::Backpressure` reads through `WebSocketStream` where the browser has it (events
-//!   elsewhere), and a reader that stops reading then holds the server's flood back (the
-//!   server sends under half of it), with nothing lost.
 //!
 //! `RESOCKET_TEST_RECEIVE=backpressure` at compile time runs every connection of this file on
-//! the `WebSocketStream` path.
+//! the `WebSocketStream` path; tests/backpressure.rs covers what that path adds.
 #![cfg(target_arch = "wasm32")]
 
 mod common;
@@ -46,14 +43,6 @@ async fn connect(route: &str) -> WebSocket {
         Ok(socket) => socket,
         Err(error) => panic!("connect to {route}: {error}"),
     }
-}
-
-async fn echo(socket: &mut WebSocket, message: Message) -> Message {
-    socket.send(message).await.expect("send");
-    within(20, "echo", socket.next())
-        .await
-        .expect("stream ended")
-        .expect("stream error")
 }
 
 #[wasm_bindgen_test]

@@ -7,6 +7,8 @@
 //   raw   the browser's WebSocket, with a handler that reads each message's length
 //   rust  resocket's WebSocket as a Stream/Sink (bench/src/lib.rs), each message read as the
 //         String / Vec<u8> it yields
+//   rustStream  the same on the WebSocketStream path (Receive::Backpressure), where a reader
+//         that falls behind slows the server
 //   js    resocket's ReconnectingWebSocket from the npm package (pkg/)
 //   raw2  two raw WebSockets at once (aggregate), to show where the limit is
 //
@@ -50,9 +52,9 @@ const SCENARIOS = [
 ].filter((scenario) => !ONLY || ONLY.includes(scenario.id));
 
 const SUBJECTS_BY_KIND = {
-  receive: ['raw', 'rust', 'js', 'raw2'],
-  send: ['raw', 'rust', 'js'],
-  echo: ['raw', 'rust', 'js'],
+  receive: ['raw', 'rust', 'rustStream', 'js', 'raw2'],
+  send: ['raw', 'rust', 'rustStream', 'js'],
+  echo: ['raw', 'rust', 'rustStream', 'js'],
   reconnect: ['raw', 'rust', 'js'],
 };
 if (PKG_B) for (const list of Object.values(SUBJECTS_BY_KIND)) list.push('jsB');
@@ -230,9 +232,9 @@ async function echoWith(makeSocket, url, count, size) {
   return { messages: count, bytes: count * size, ms, wall, roundTrips: Array.from(roundTrips) };
 }
 
-async function rustEcho(url, count, size) {
+async function rustEcho(url, count, size, stream) {
   const begin = performance.now();
-  const roundTrips = await bench.rustEcho(url, count, size);
+  const roundTrips = await bench.rustEcho(url, count, size, stream);
   // Connecting is inside the Rust call; the sum of round trips is the comparable time.
   const ms = roundTrips.reduce((sum, value) => sum + value, 0);
   return {
@@ -340,7 +342,8 @@ async function runOne(scenario, subject) {
       case 'jsB':
         return receiveWith(facadeSocketB, url(count));
       case 'rust':
-        return fromTriple(await bench.rustReceive(url(count)));
+      case 'rustStream':
+        return fromTriple(await bench.rustReceive(url(count), subject === 'rustStream'));
       case 'raw2': {
         const half = Math.ceil(count / 2);
         const runs = await Promise.all([
@@ -367,7 +370,8 @@ async function runOne(scenario, subject) {
       case 'jsB':
         return sendWith(facadeSocketB, url, count, size);
       case 'rust':
-        return fromTriple(await bench.rustSend(url, count, size));
+      case 'rustStream':
+        return fromTriple(await bench.rustSend(url, count, size, subject === 'rustStream'));
     }
   }
   if (kind === 'echo') {
@@ -380,7 +384,8 @@ async function runOne(scenario, subject) {
       case 'jsB':
         return echoWith(facadeSocketB, url, count, size);
       case 'rust':
-        return rustEcho(url, count, size);
+      case 'rustStream':
+        return rustEcho(url, count, size, subject === 'rustStream');
     }
   }
   if (kind === 'reconnect') return reconnectRun(subject, count);

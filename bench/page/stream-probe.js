@@ -90,17 +90,24 @@ async function streamSend(count) {
 
 // --memory: one subject per page. The server streams 256 MiB in 64 KiB messages as fast as
 // it can; the consumer takes one message every 50 ms. Every 2 s the page asks the runner to
-// read the renderer's RSS, with its own JS heap and what it has consumed and holds.
+// read the renderer's RSS and the server's send queue, with its own JS heap (and wasm memory)
+// and what it has consumed and holds. Subjects: the browser's WebSocket (`events`) and
+// WebSocketStream (`stream`) in plain JavaScript, and resocket's Rust `WebSocket` on either
+// path (`rust-events`, `rust-stream`: bench/pkg, built by scripts/bench).
 async function memory(subject, seconds) {
-  const url = `${server}/flood?count=4096&size=65536&binary=1`;
+  const key = `probe${Math.floor(Math.random() * 1e9)}`;
+  const url = `${server}/flood?count=4096&size=65536&binary=1&key=${key}`;
+  let wasmMemory = () => null;
   const sample = (t, consumed, waiting) =>
     fetch('/sample', {
       method: 'POST',
       body: JSON.stringify({
         t,
+        key,
         consumed,
         waiting,
         jsHeap: performance.memory?.usedJSHeapSize ?? null,
+        wasmMemory: wasmMemory(),
       }),
     });
   const deadline = performance.now() + seconds * 1000;
@@ -128,7 +135,7 @@ async function memory(subject, seconds) {
       await due();
     }
     ws.close();
-  } else {
+  } else if (subject === 'stream') {
     const stream = new WebSocketStream(url);
     const { readable, writable } = await stream.opened;
     const reader = readable.getReader();
@@ -141,6 +148,16 @@ async function memory(subject, seconds) {
       await due();
     }
     stream.close();
+  } else {
+    const bench = await import('/bench/pkg/resocket_bench.js');
+    await bench.default();
+    wasmMemory = bench.wasmMemoryBytes;
+    await bench.rustSlowReader(url, subject === 'rust-stream', async (taken) => {
+      consumed = taken;
+      await due();
+      await sleep(50);
+      return performance.now() < deadline;
+    });
   }
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

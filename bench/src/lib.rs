@@ -10,7 +10,10 @@
 
 use futures::future::{AbortHandle, Abortable};
 use futures::{SinkExt, StreamExt};
-use resocket::{Backoff, Event, Jitter, Message, ReconnectOptions, Reconnecting, WebSocket};
+use resocket::{
+    Backoff, ConnectOptions, Event, Jitter, Message, Receive, ReconnectOptions, Reconnecting,
+    WebSocket,
+};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -55,6 +58,26 @@ fn to_js(error: resocket::Error) -> JsValue {
     JsValue::from_str(&error.to_string())
 }
 
+/// Connects on the path a subject names: `stream` reads through `WebSocketStream`
+/// (`Receive::Backpressure`), and fails where the browser has none, so a row never measures
+/// the event path under the stream path's name.
+async fn connect(url: &str, stream: bool) -> Result<WebSocket, JsValue> {
+    let receive = if stream {
+        Receive::Backpressure
+    } else {
+        Receive::Events
+    };
+    let socket = WebSocket::connect_with(url, ConnectOptions::default().receive(receive))
+        .await
+        .map_err(to_js)?;
+    if socket.receives_with_backpressure() != stream {
+        return Err(JsValue::from_str(
+            "this browser has no WebSocketStream: the rustStream subject does not apply",
+        ));
+    }
+    Ok(socket)
+}
+
 fn closed_early() -> JsValue {
     JsValue::from_str("the connection ended before the run did")
 }
@@ -66,8 +89,8 @@ fn closed_early() -> JsValue {
 /// Receive: connects to a /flood URL, sends "go" and reads every message until the text
 /// "done". Returns `[messages, bytes, milliseconds]`, timed from just before "go".
 #[wasm_bindgen(js_name = rustReceive)]
-pub async fn rust_receive(url: String) -> Result<Vec<f64>, JsValue> {
-    let mut socket = WebSocket::connect(&url).await.map_err(to_js)?;
+pub async fn rust_receive(url: String, stream: bool) -> Result<Vec<f64>, JsValue> {
+    let mut socket = connect(&url, stream).await?;
     let start = now();
     socket.send(Message::from("go")).await.map_err(to_js)?;
     let (mut messages, mut bytes) = (0u64, 0u64);
@@ -95,8 +118,13 @@ pub async fn rust_receive(url: String) -> Result<Vec<f64>, JsValue> {
 /// "stats". Returns `[messages, bytes, milliseconds]` as the server counted them, timed from
 /// the first send to the server's answer.
 #[wasm_bindgen(js_name = rustSend)]
-pub async fn rust_send(url: String, count: u32, size: u32) -> Result<Vec<f64>, JsValue> {
-    let mut socket = WebSocket::connect(&url).await.map_err(to_js)?;
+pub async fn rust_send(
+    url: String,
+    count: u32,
+    size: u32,
+    stream: bool,
+) -> Result<Vec<f64>, JsValue> {
+    let mut socket = connect(&url, stream).await?;
     let payload = vec![0u8; size as usize];
     let start = now();
     for _ in 0..count {
@@ -138,8 +166,13 @@ fn json_number(json: &str, field: &str) -> f64 {
 /// Echo: `count` round trips of a `size`-byte text message to /echo, one at a time. Returns
 /// every round trip's milliseconds.
 #[wasm_bindgen(js_name = rustEcho)]
-pub async fn rust_echo(url: String, count: u32, size: u32) -> Result<Vec<f64>, JsValue> {
-    let mut socket = WebSocket::connect(&url).await.map_err(to_js)?;
+pub async fn rust_echo(
+    url: String,
+    count: u32,
+    size: u32,
+    stream: bool,
+) -> Result<Vec<f64>, JsValue> {
+    let mut socket = connect(&url, stream).await?;
     let text = "x".repeat(size as usize);
     let mut round_trips = Vec::with_capacity(count as usize);
     for _ in 0..count {
@@ -156,6 +189,34 @@ pub async fn rust_echo(url: String, count: u32, size: u32) -> Result<Vec<f64>, J
     }
     socket.close(1000, "").map_err(to_js)?;
     Ok(round_trips)
+}
+
+/// A reader slower than its server, for bench/stream-probe.mjs --memory: connects to a /flood
+/// URL (on the `WebSocketStream` path when `stream`), sends "go", then takes one message each
+/// time `tick(consumed)` resolves, until it resolves to `false`. Returns the messages taken.
+#[wasm_bindgen(js_name = rustSlowReader)]
+pub async fn rust_slow_reader(
+    url: String,
+    stream: bool,
+    tick: js_sys::Function,
+) -> Result<f64, JsValue> {
+    let mut socket = connect(&url, stream).await?;
+    socket.send(Message::from("go")).await.map_err(to_js)?;
+    let mut consumed = 0u32;
+    loop {
+        let more = tick.call1(&JsValue::NULL, &JsValue::from(consumed))?;
+        let more = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&more)).await?;
+        if !more.is_truthy() {
+            break;
+        }
+        match socket.next().await {
+            Some(Ok(_)) => consumed += 1,
+            Some(Err(error)) => return Err(to_js(error)),
+            None => return Err(closed_early()),
+        }
+    }
+    socket.close(1000, "").map_err(to_js)?;
+    Ok(f64::from(consumed))
 }
 
 /// One connect/exchange/drop cycle of the single connection, for the memory run.

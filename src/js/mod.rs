@@ -138,9 +138,11 @@ impl ReconnectingCore {
             UrlSource::Fixed(_) => protocol_list(&protocols)?,
             UrlSource::Provider(_) => Vec::new(),
         };
+        // With backpressure the core reads, so the class can hold its reading back.
         let reads_itself = options.is_pong.is_none()
             && options.machine.heartbeat.is_none()
-            && options.on_open.is_none();
+            && options.on_open.is_none()
+            && options.receive == crate::Receive::Events;
         let on_socket = {
             let emit: Emit = JsValue::clone(&emit).unchecked_into();
             move |socket: &web_sys::WebSocket| {
@@ -214,8 +216,9 @@ impl ReconnectingCore {
             socket_constructor,
             // Events go to `on_event` as they happen; none wait unread.
             max_unread_messages: usize::MAX,
-            // The class is a drop-in for the browser's socket, which receives from events.
-            receive: crate::Receive::Events,
+            // Events unless the class was asked for backpressure: a drop-in for the
+            // browser's socket receives as it does.
+            receive: options.receive,
         };
         let core = Core::start(config).map_err(to_js_error)?;
         *core_slot.borrow_mut() = Some(Rc::downgrade(&core));
@@ -300,6 +303,13 @@ impl ReconnectingCore {
     #[wasm_bindgen(js_name = isFinished)]
     pub fn is_finished(&self) -> bool {
         matches!(self.core.state(), State::Closed | State::GaveUp)
+    }
+
+    /// Whether a connection that reads through `WebSocketStream` stops reading: the class's
+    /// async iterators hold this many messages unread (`receive: 'backpressure'`).
+    #[wasm_bindgen(js_name = holdReading)]
+    pub fn hold_reading(&self, held: bool) {
+        self.core.hold_reading(held);
     }
 }
 

@@ -28,7 +28,7 @@ extern "C" {
 }
 
 /// Every option the class understands, in the order the documentation lists them.
-const KNOWN: [&str; 14] = [
+const KNOWN: [&str; 15] = [
     "minDelay",
     "maxDelay",
     "factor",
@@ -43,6 +43,7 @@ const KNOWN: [&str; 14] = [
     "shouldReconnect",
     "onOpen",
     "highWaterMark",
+    "receive",
 ];
 
 /// The options, read and checked.
@@ -53,6 +54,7 @@ pub(crate) struct JsOptions {
     pub(crate) is_pong: Option<Function>,
     pub(crate) should_reconnect: Option<Function>,
     pub(crate) on_open: Option<Function>,
+    pub(crate) receive: crate::Receive,
 }
 
 fn type_error(option: &str, expected: &str, got: &JsValue) -> JsValue {
@@ -305,6 +307,14 @@ pub(crate) fn parse(options: &JsValue) -> Result<JsOptions, JsValue> {
         None => None,
     };
 
+    let receive = match field(options, "receive")? {
+        Some(value) => match choice("receive", &value, &["events", "backpressure"])? {
+            "backpressure" => crate::Receive::Backpressure,
+            _ => crate::Receive::Events,
+        },
+        None => crate::Receive::Events,
+    };
+
     Ok(JsOptions {
         machine,
         high_water_mark,
@@ -312,5 +322,6 @@ pub(crate) fn parse(options: &JsValue) -> Result<JsOptions, JsValue> {
         is_pong,
         should_reconnect,
         on_open,
+        receive,
     })
 }

@@ -17,13 +17,12 @@ pub fn quick_backoff() -> Backoff {
 
 /// Options for `route` on the test server, with [`quick_backoff`].
 pub fn options(route: &str) -> ReconnectOptions {
-    ReconnectOptions::new(url(route))
-        .backoff(quick_backoff())
-        .receive(receive())
+    ReconnectOptions::new(url(route)).backoff(quick_backoff())
 }
 
+/// Starts a client, receiving as [`receive`] says.
 pub fn start(options: ReconnectOptions) -> Reconnecting {
-    match Reconnecting::connect_with(options) {
+    match Reconnecting::connect_with(options.receive(receive())) {
         Ok(client) => client,
         Err(error) => panic!("connect_with: {error}"),
     }

@@ -12,7 +12,8 @@
 //       connectTimeout (number | null; 10000), heartbeat ({ interval, timeout, ping, isPong } |
 //       null), maxQueuedMessages (1000), maxQueuedBytes (1048576),
 //       overflow ('reject' | 'drop-oldest'), shouldReconnect (closeEvent => boolean),
-//       onOpen (socket => void | Promise<void>; socket.send goes before anything queued).
+//       onOpen (socket => void | Promise<void>; socket.send goes before anything queued),
+//       receive ('events' | 'backpressure': a for await loop that falls behind stops reading).
 //     A wrong option throws a TypeError whose message names the option.
 //   events: reconnecting (attempt, delay), giveup (reason); onreconnecting, ongiveup
 //   send() while not open queues; send() after close() throws InvalidStateError;
@@ -154,6 +155,8 @@ const CHECKS = [
   rejectsOption({ maxQueuedBytes: 'lots' }, ['maxQueuedBytes']),
   rejectsOption({ overflow: 3 }, ['overflow']),
   rejectsOption({ overflow: 'drop-newest' }, ['overflow']),
+  rejectsOption({ receive: 'stream' }, ['receive']),
+  rejectsOption({ receive: true }, ['receive']),
   rejectsOption({ shouldReconnect: true }, ['shouldReconnect']),
   rejectsOption({ onOpen: 'hello' }, ['onOpen']),
   rejectsOption({ maxUnreadBytes: 0 }, ['maxUnreadBytes']),
@@ -948,6 +951,47 @@ const CHECKS = [
       assert(!events.log.some((entry) => entry.startsWith('close')), `closed: ${show(events.log)}`);
     },
   ],
+
+  ...['events', 'backpressure'].map((receive) => [
+    `for await: receive '${receive}': an iterator that stops reading ${
+      receive === 'backpressure'
+        ? 'holds the server back where the browser has WebSocketStream'
+        : 'does not hold the server back'
+    }, then gets every message`,
+    async (t) => {
+      // 600 messages of 64 KiB (37.5 MiB); the loop takes one, then stands still for 1.5 s.
+      // What the server's queue (4 MiB), both kernels' buffers and the browser hold while
+      // the reading waits comes to about 13 MiB (211 messages in Chromium).
+      const count = 600;
+      const key = `iterator${receive}${Math.floor(Math.random() * 1e9)}`;
+      const socket = t.open(`/flood?count=${count}&size=65536&binary=1&key=${key}`, undefined, {
+        receive,
+      });
+      socket.binaryType = 'arraybuffer';
+      const events = recorder(socket);
+      const iterator = socket[Symbol.asyncIterator]();
+      await events.until('open');
+      socket.send('go');
+      const first = await iterator.next();
+      eq(first.value.byteLength, 65536, 'the first message');
+      await sleep(1500);
+      const { sent } = JSON.parse(await t.control(`/control/flood?key=${key}`));
+      let received = 1;
+      for (;;) {
+        const { value, done } = await iterator.next();
+        assert(!done, `the loop ended after ${received} messages`);
+        if (value === 'done') break;
+        eq(value.byteLength, 65536, `message ${received}`);
+        received += 1;
+      }
+      eq(received, count, 'messages the loop got');
+      const paced = receive === 'backpressure' && typeof globalThis.WebSocketStream === 'function';
+      t.note(`the server had sent ${sent} of ${count} while the loop stood still`);
+      if (paced)
+        assert(sent < count / 2, `the server sent ${sent} of ${count} to a loop that stopped`);
+      else eq(sent, count, 'sent while the loop stood still (nothing holds the server back)');
+    },
+  ]),
 
   [
     'for await: ends at once on a socket already closed for good',

@@ -41,6 +41,7 @@ impl<P: Wire + Clone> Core<P> {
             config,
             page_inputs: RefCell::new(Vec::new()),
             driver_waker: Cell::new(None),
+            reading_held: Cell::new(false),
         });
         let listeners = browser_listeners(&core).map_err(|thrown| Error::from_js(&thrown))?;
         {
@@ -72,6 +73,18 @@ impl<P: Wire + Clone> Core<P> {
             .socket
             .as_ref()
             .map_or(0, |live| live.connection.socket().buffered_amount())
+    }
+
+    /// With receive backpressure, stops taking messages from the connection while `held`
+    /// (they stay in the network, and the server slows down), for an owner with a reader of
+    /// its own that has fallen behind. The machine is told, as for the stream's reader, so a
+    /// heartbeat's answer waiting in the network does not count as missing. Takes effect on
+    /// the event path too, where it holds nothing back.
+    #[cfg(feature = "js")] // used only by the JS class, for its async iterators
+    pub(crate) fn hold_reading(&self, held: bool) {
+        if self.reading_held.replace(held) && !held {
+            self.wake_driver();
+        }
     }
 
     #[cfg(feature = "js")] // read only by the JS class

@@ -100,6 +100,10 @@ pub(crate) struct Core<P> {
     page_inputs: RefCell<Vec<Input>>,
     /// The driver task's waker, outside `inner` for the same reason.
     driver_waker: Cell<Option<Waker>>,
+    /// Set by an owner whose own reader is behind ([`Core::hold_reading`]): with receive
+    /// backpressure the driver then takes no messages from the connection, as when its
+    /// stream's reader is behind. Outside `inner`, so an event callback may set it.
+    reading_held: Cell<bool>,
 }
 
 /// See [`DriverConfig::on_socket`].

@@ -207,11 +207,12 @@ impl<P: Wire + Clone> Core<P> {
             };
             // With backpressure, messages the stream's reader is not ready for stay in the
             // network, until the connection has closed (then what the browser already
-            // holds comes before the close). `poll_event` wakes the task as the reader
-            // catches up, the connection as it closes.
+            // holds comes before the close). `poll_event` (or `hold_reading(false)`) wakes
+            // the task as the reader catches up, the connection as it closes.
+            let stream_behind = self.on_event.borrow().is_none()
+                && inner.unread_messages >= READER_AHEAD_MESSAGES.min(inner.max_unread_messages);
             let behind = live.connection.has_backpressure()
-                && self.on_event.borrow().is_none()
-                && inner.unread_messages >= READER_AHEAD_MESSAGES.min(inner.max_unread_messages)
+                && (stream_behind || self.reading_held.get())
                 && live.connection.ready_state() != ReadyState::Closed;
             if behind {
                 live.connection.register_close_waker(cx);
