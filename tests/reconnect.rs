@@ -469,9 +469,12 @@ async fn messages_still_buffered_at_an_abrupt_drop_are_sent_again_in_order() {
     // between the reading and the drop, never a whole message.
     let message_len = payload.len() as u64 + 3;
     let resent_bytes = resent.len() as u64 * message_len;
+    // Firefox still counts most of it in bufferedAmount; Chromium hands it all to its network
+    // process at once (bufferedAmount 0), where a drop loses it too: there the resend window
+    // (RESEND_WINDOW beyond bufferedAmount) is what comes back.
     assert!(
-        buffered_before_drop > message_len,
-        "the slow reader did not hold anything back"
+        buffered_before_drop > message_len || resent.len() as u64 * message_len >= 1 << 20,
+        "neither bufferedAmount ({buffered_before_drop}) nor the resend window brought anything back"
     );
     assert!(
         resent_bytes + message_len > buffered_before_drop,
