@@ -55,6 +55,21 @@ async fn echo_keeps_text_as_text_including_non_ascii() {
     );
 }
 
+/// The pass built with `RESOCKET_TEST_RECEIVE=backpressure` must really read through
+/// `WebSocketStream` where the browser has one, or it would test the event path twice.
+#[wasm_bindgen_test]
+async fn connections_receive_the_way_this_build_asks() {
+    let socket = connect("/echo").await;
+    let expected = receive() == resocket::Receive::Backpressure && has_web_socket_stream();
+    assert_eq!(
+        socket.receives_with_backpressure(),
+        expected,
+        "asked for {:?} in {}",
+        receive(),
+        user_agent()
+    );
+}
+
 #[wasm_bindgen_test]
 async fn echo_keeps_binary_as_binary() {
     let mut socket = connect("/echo").await;

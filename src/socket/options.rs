@@ -62,6 +62,11 @@ pub struct ConnectOptions {
 /// (`scripts/bench`, in the README) measures both paths against the browser's own socket.
 /// Choose backpressure where a reader can fall behind a fast server for long: a large
 /// download, a feed replayed from the start, a consumer that writes each message to disk.
+///
+/// But in Chromium 156 (the newest tested), a `WebSocketStream` whose connection is cut
+/// without a close frame while one of its writes still waits for the network crashes the
+/// whole tab (`bench/stream-reset-probe.mjs` shows it without resocket). Backpressure suits a
+/// connection that mostly receives; not one that sends a lot over a network that may drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Receive {

@@ -21,8 +21,8 @@ pub fn url(route: &str) -> String {
 }
 
 /// How the tests' connections receive: `RESOCKET_TEST_RECEIVE=backpressure` at compile time
-/// reads through `WebSocketStream`; anything else, or nothing, through events. (Not yet in
-/// scripts/test: in Chromium, tests/socket.rs and tests/reconnect.rs still fail that way.)
+/// reads through `WebSocketStream`; anything else, or nothing, through events. scripts/test
+/// runs socket, reconnect and fates that way in Chromium too.
 pub fn receive() -> resocket::Receive {
     match option_env!("RESOCKET_TEST_RECEIVE") {
         Some("backpressure") => resocket::Receive::Backpressure,
