@@ -3,7 +3,7 @@
 // the user wrote it, even before the WebAssembly module has loaded.
 //
 // This table is the one list of the option names: index.d.ts, the READMEs and the Rust reader
-// (src/js/options.rs) are checked against it by tests/package/options.test.mjs.
+// (js/src/options.rs) are checked against it by tests/package/options.test.mjs.
 
 /** The longest a browser timer waits (setTimeout's limit); longer delays fire at once. */
 export const MAX_TIMER_DELAY = 2147483647;

@@ -28,7 +28,7 @@ const UNREAD_LIMIT_CLOSE_CODE = 4009;
 const ITERATOR_AHEAD_MESSAGES = 64;
 const ITERATOR_AHEAD_BYTES = 256 * 1024;
 
-// The kinds `emit` reports; they match `EventKind` in src/js/events.rs.
+// The kinds `emit` reports; they match `EventKind` in js/src/events.rs.
 const KIND_OPEN = 0;
 const KIND_MESSAGE = 1;
 const KIND_CLOSE = 2;

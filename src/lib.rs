@@ -132,8 +132,6 @@ mod close;
 mod describe;
 mod error;
 mod handshake;
-#[cfg(feature = "js")]
-pub mod js;
 mod listener;
 mod message;
 mod payload;
@@ -144,7 +142,7 @@ pub use error::Error;
 #[doc(hidden)] // for leak checks in tests and the benchmark; not a promise
 pub use listener::live_listeners;
 pub use message::Message;
-#[doc(hidden)] // for the npm binding's `Error::Refused`
+#[doc(hidden)] // inside `Error::Refused`, which only the npm binding's payload produces
 pub use payload::Refusal;
 pub use socket::{
     Closer, ConnectOptions, Reader, ReadyState, Receive, WebSocket, Writer, DEFAULT_HIGH_WATER_MARK,
@@ -176,3 +174,23 @@ pub use {
     payload::Payload,
     queue::{Pushed, SendQueue},
 };
+
+/// The driver's generic core and the parts it is configured with, for resocket's own npm
+/// binding (the `resocket-js` crate in `js/`), which drives it with JavaScript values as
+/// payloads. Unstable: behind the `unstable-internals` feature, hidden, outside semver.
+#[cfg(feature = "unstable-internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::payload::Payload;
+    pub use crate::reconnect::driver::{
+        Core, DriverConfig, EventCallback, OpenHook, SocketCallback,
+    };
+    pub use crate::reconnect::options::{LocalBoxFuture, Target, UrlProvider, UrlSource};
+    pub use crate::reconnect::MachineConfig;
+    pub use crate::socket::{Connection, Messages, Wire};
+
+    /// A thrown JavaScript value as an [`Error::Browser`](crate::Error::Browser).
+    pub fn browser_error(thrown: &wasm_bindgen::JsValue) -> crate::Error {
+        crate::Error::from_js(thrown)
+    }
+}

@@ -8,6 +8,9 @@
 //! exports resocket's own `ReconnectingWebSocket` class (`reconnectingWebSocketClass`), so
 //! the JavaScript class can be run over that counted heap too.
 
+// Linked for its exports alone (the class, `reconnectingWebSocketClass`): nothing here names it.
+extern crate resocket_js;
+
 use futures::future::{AbortHandle, Abortable};
 use futures::{SinkExt, StreamExt};
 use resocket::{

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// A boxed future that need not be `Send`, as every browser-side future is.
-pub(crate) type LocalBoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
+pub type LocalBoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// The default connect timeout of a reconnecting client: a stalled handshake is retried.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,17 +18,20 @@ pub(crate) const DEFAULT_MAX_UNREAD_MESSAGES: usize = 10_000;
 
 /// Where the next attempt goes: the URL, and the subprotocols when they too are provided
 /// per attempt (`None`: the configured ones).
-pub(crate) type Target = (String, Option<Vec<String>>);
+pub type Target = (String, Option<Vec<String>>);
 
-pub(crate) type UrlProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<Target, Error>>>;
+/// A function called before every attempt for its URL (and subprotocols).
+pub type UrlProvider = Rc<dyn Fn() -> LocalBoxFuture<'static, Result<Target, Error>>>;
 type WriterHook = Rc<dyn Fn(Writer) -> LocalBoxFuture<'static, Result<(), Error>>>;
-pub(crate) type ClosePredicate = Rc<dyn Fn(&CloseEvent) -> Retry>;
-pub(crate) type PongMatcher<P = Message> = Rc<dyn Fn(&P) -> bool>;
+pub type ClosePredicate = Rc<dyn Fn(&CloseEvent) -> Retry>;
+pub type PongMatcher<P = Message> = Rc<dyn Fn(&P) -> bool>;
 
 /// Where a reconnecting client connects: one URL, or a function called before every attempt.
 #[derive(Clone)]
-pub(crate) enum UrlSource {
+pub enum UrlSource {
+    /// This URL, every time.
     Fixed(String),
+    /// Whatever this returns, asked before every attempt.
     Provider(UrlProvider),
 }
 

@@ -26,12 +26,13 @@ const DRAIN_POLL_MS: u32 = 1;
 
 /// Who reads a connection's messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Messages {
+pub enum Messages {
     /// The connection: they are queued for `poll_next`.
     Read,
     /// Whoever holds the browser socket: the connection attaches no `message` listener, so
-    /// no message passes through it. Only the JS class reads its sockets itself.
-    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    /// no message passes through it (for an owner with a listener of its own, such as the npm
+    /// binding's class).
+    #[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))]
     Ignored,
 }
 
@@ -53,7 +54,7 @@ pub enum ReadyState {
 /// A payload that can travel on a browser socket: read from a message event's data, and
 /// handed to `send`. Rust code uses [`Message`] (copied once into wasm memory); the
 /// JavaScript class uses the JS values themselves (never copied).
-pub(crate) trait Wire: Payload + Sized {
+pub trait Wire: Payload + Sized {
     /// Turns a `message` event's data into a payload.
     fn from_data(data: JsValue) -> Result<Self, Error>;
     /// Hands the payload to the browser's `send`.
@@ -137,7 +138,7 @@ fn unread_size<P: Payload>(item: &Result<P, Error>) -> usize {
 }
 
 /// The owner of one browser socket. Dropping it closes the socket and removes every listener.
-pub(crate) struct Connection<P = Message> {
+pub struct Connection<P = Message> {
     /// The browser's `WebSocket`, or a `WebSocketStream` in a wrapper shaped like one.
     socket: web_sys::WebSocket,
     /// The same object as `socket` when it is a `WebSocketStream`'s wrapper.
@@ -346,7 +347,7 @@ impl<P: Wire> Connection<P> {
     }
 
     /// Hands one message to the browser.
-    pub(crate) fn start_send(&self, message: &P) -> Result<(), Error> {
+    pub fn start_send(&self, message: &P) -> Result<(), Error> {
         if self.ready_state() != ReadyState::Open {
             return Err(Error::Closed);
         }

@@ -8,7 +8,8 @@ mod stream;
 pub use options::{ConnectOptions, Receive, DEFAULT_HIGH_WATER_MARK};
 
 pub use connection::ReadyState;
-pub(crate) use connection::{Connection, Messages, Wire};
+// Public for `crate::internals` only (this module is private).
+pub use connection::{Connection, Messages, Wire};
 
 use crate::{CloseEvent, Error, Message};
 use futures_core::{FusedStream, Stream};

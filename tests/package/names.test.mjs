@@ -1,7 +1,7 @@
 // Names written down in more than one place must agree. js/options.js holds the one list of
-// the class's options; index.d.ts, both READMEs and the Rust reader (src/js/options.rs) each
+// the class's options; index.d.ts, both READMEs and the Rust reader (js/src/options.rs) each
 // name them again, and this test fails when one of them drifts. The same for the numbers of
-// the event kinds, which src/js/events.rs sends and js/reconnecting-websocket.js receives.
+// the event kinds, which js/src/events.rs sends and js/reconnecting-websocket.js receives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -57,7 +57,7 @@ test("README.md's JavaScript section lists every option", () => {
 });
 
 test('the Rust reader knows exactly the options handed on to the core', () => {
-  const known = section(read('src/js/options.rs'), 'const KNOWN', '];', 'src/js/options.rs');
+  const known = section(read('js/src/options.rs'), 'const KNOWN', '];', 'js/src/options.rs');
   const names = [...known.matchAll(/"([A-Za-z]+)"/g)].map((match) => match[1]);
   assert.deepEqual(
     names,
@@ -66,7 +66,7 @@ test('the Rust reader knows exactly the options handed on to the core', () => {
 });
 
 test('the event kinds have the same numbers in Rust and in the class', () => {
-  const rust = section(read('src/js/events.rs'), 'enum EventKind {', '\n}', 'src/js/events.rs');
+  const rust = section(read('js/src/events.rs'), 'enum EventKind {', '\n}', 'js/src/events.rs');
   const sent = Object.fromEntries(
     [...rust.matchAll(/^ {4}([A-Za-z]+) = (\d+),/gm)].map(([, name, number]) => [
       name.toUpperCase(),
@@ -82,7 +82,7 @@ test('the event kinds have the same numbers in Rust and in the class', () => {
   );
   assert.ok(
     Object.keys(sent).length >= 9,
-    `only ${Object.keys(sent).length} kinds found in src/js/events.rs`,
+    `only ${Object.keys(sent).length} kinds found in js/src/events.rs`,
   );
   assert.deepEqual(received, sent);
 });

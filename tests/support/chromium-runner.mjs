@@ -12,7 +12,7 @@
 // as it would for a user.
 //
 // Use: CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="node tests/support/chromium-runner.mjs"
-// cargo test --target wasm32-unknown-unknown --features js --test socket -- --nocapture
+// cargo test --target wasm32-unknown-unknown --test socket -- --nocapture
 // Chromium's flags are webdriver.json's (the list a hand-run `wasm-pack test --chrome` uses).
 // Exits 0 only when the harness prints "test result: ok".
 

@@ -7,7 +7,7 @@ use super::*;
 impl<P: Wire + Clone> Core<P> {
     /// Starts a client: checks the configuration, attaches the browser listeners and spawns
     /// the task that drives it. The first attempt is made at once (or when back online).
-    pub(crate) fn start(mut config: DriverConfig<P>) -> Result<Rc<Core<P>>, Error> {
+    pub fn start(mut config: DriverConfig<P>) -> Result<Rc<Core<P>>, Error> {
         crate::handshake::validate_protocols(&config.protocols)?;
         if let UrlSource::Fixed(url) = &config.url {
             crate::handshake::resolve_url(url)?;
@@ -58,16 +58,18 @@ impl<P: Wire + Clone> Core<P> {
         Ok(core)
     }
 
-    pub(crate) fn state(&self) -> State {
+    /// Where the client is.
+    pub fn state(&self) -> State {
         self.inner.borrow().machine.state()
     }
 
-    pub(crate) fn queued(&self) -> usize {
+    /// Messages waiting in the queue.
+    pub fn queued(&self) -> usize {
         self.inner.borrow().machine.queue().len()
     }
 
     /// The current socket's `bufferedAmount`; 0 while disconnected.
-    pub(crate) fn buffered_amount(&self) -> u32 {
+    pub fn buffered_amount(&self) -> u32 {
         let inner = self.inner.borrow();
         inner
             .socket
@@ -80,16 +82,16 @@ impl<P: Wire + Clone> Core<P> {
     /// its own that has fallen behind. The machine is told, as for the stream's reader, so a
     /// heartbeat's answer waiting in the network does not count as missing. Takes effect on
     /// the event path too, where it holds nothing back.
-    #[cfg(feature = "js")] // used only by the JS class, for its async iterators
-    pub(crate) fn hold_reading(&self, held: bool) {
+    #[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))] // the npm binding calls it
+    pub fn hold_reading(&self, held: bool) {
         if self.reading_held.replace(held) && !held {
             self.wake_driver();
         }
     }
 
-    #[cfg(feature = "js")] // read only by the JS class
     /// The current socket, open or opening.
-    pub(crate) fn socket(&self) -> Option<web_sys::WebSocket> {
+    #[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))] // the npm binding calls it
+    pub fn socket(&self) -> Option<web_sys::WebSocket> {
         let inner = self.inner.borrow();
         inner
             .socket
@@ -97,33 +99,34 @@ impl<P: Wire + Clone> Core<P> {
             .map(|live| live.connection.socket().clone())
     }
 
-    #[cfg(feature = "js")] // read only by the JS class
     /// Bytes waiting in the queue.
-    pub(crate) fn queued_bytes(&self) -> usize {
+    #[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))] // the npm binding calls it
+    pub fn queued_bytes(&self) -> usize {
         self.inner.borrow().machine.queue().bytes()
     }
 
-    #[cfg(feature = "js")] // read only by the JS class
     /// Whether a socket closed by `close()` has yet to report its close event.
-    pub(crate) fn is_closing(&self) -> bool {
+    #[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))] // the npm binding calls it
+    pub fn is_closing(&self) -> bool {
         self.inner.borrow().closing.is_some()
     }
 
     /// Takes effect at once, as `close` and `send` do: a client that gave up is starting
     /// again when this returns, so its event stream is live again.
-    pub(crate) fn reconnect(&self) {
+    pub fn reconnect(&self) {
         self.reconnect_by(Input::Reconnect);
     }
 
     /// As [`reconnect`](Self::reconnect), closing the live connection with `code` and
     /// `reason` (already checked as `close()` checks them).
-    pub(crate) fn reconnect_with(&self, code: u16, reason: String) {
+    pub fn reconnect_with(&self, code: u16, reason: String) {
         self.reconnect_by(Input::ReconnectWith { code, reason });
     }
 
     fn reconnect_by(&self, input: Input) {
         let Ok(mut inner) = self.inner.try_borrow_mut() else {
-            // Only the class's own socket hand-over runs under the borrow; never user code.
+            // Only an owner's `on_socket` callback runs under the borrow, and it may not call back
+            // in; never user code.
             self.input(input);
             return;
         };
@@ -137,7 +140,7 @@ impl<P: Wire + Clone> Core<P> {
     }
 
     /// Closes for good; see [`Machine::close`] for a close without a code.
-    pub(crate) fn close(&self, code: Option<u16>, reason: &str) -> Result<Vec<P>, Error> {
+    pub fn close(&self, code: Option<u16>, reason: &str) -> Result<Vec<P>, Error> {
         let mut inner = self.inner.borrow_mut();
         let mut actions = std::mem::take(&mut inner.actions);
         let result = inner.machine.close(code, reason, &mut actions);
@@ -149,7 +152,8 @@ impl<P: Wire + Clone> Core<P> {
         result
     }
 
-    pub(crate) fn send(&self, message: P) -> Result<(), Error> {
+    /// Sends now when open, else queues; a refusal hands the message back in the error.
+    pub fn send(&self, message: P) -> Result<(), Error> {
         let mut inner = self.inner.borrow_mut();
         let mut actions = std::mem::take(&mut inner.actions);
         let result = inner.machine.send(message, &mut actions);
@@ -166,7 +170,7 @@ impl<P: Wire + Clone> Core<P> {
 
     /// Waits only for the browser's buffer while connected; while disconnected the queue
     /// decides, in `send`.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+    pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
         let inner = self.inner.borrow();
         match (inner.machine.state(), inner.socket.as_ref()) {
             (State::Open, Some(live)) => live.connection.poll_ready(cx).map(|_| ()),
@@ -176,7 +180,7 @@ impl<P: Wire + Clone> Core<P> {
 
     /// The next event. The stream ends (`None`) once every event has been taken and the
     /// client has ended: closed for good, or given up (until `reconnect()` starts it again).
-    pub(crate) fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<Event<P>>> {
+    pub fn poll_event(&self, cx: &mut Context<'_>) -> Poll<Option<Event<P>>> {
         let mut inner = self.inner.borrow_mut();
         if let Some(event) = inner.events.pop_front() {
             if matches!(event, Event::Message(_)) {
@@ -197,19 +201,20 @@ impl<P: Wire + Clone> Core<P> {
         Poll::Pending
     }
 
-    pub(crate) fn is_terminated(&self) -> bool {
+    /// Whether [`poll_event`](Self::poll_event) has ended and has nothing left to yield.
+    pub fn is_terminated(&self) -> bool {
         let inner = self.inner.borrow();
         inner.events.is_empty() && inner.has_ended()
     }
 
     /// Queues an event for the stream, as if the driver had emitted it.
-    pub(crate) fn push_event(&self, event: Event<P>) {
+    pub fn push_event(&self, event: Event<P>) {
         self.inner.borrow_mut().emit(event);
         self.wake_driver();
     }
 
     /// Tells the task its owner is gone, so it ends now rather than at its next wake-up.
-    pub(crate) fn owner_dropped(&self) {
+    pub fn owner_dropped(&self) {
         self.wake_driver();
     }
 }

@@ -40,53 +40,62 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// The hook run after each open, given the new connection.
-pub(crate) type OpenHook<P> =
-    Rc<dyn Fn(Rc<Connection<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
+pub type OpenHook<P> = Rc<dyn Fn(Rc<Connection<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
 
 /// Where a driver hands its events, as they happen.
-pub(crate) type EventCallback<P> = Rc<dyn Fn(Event<P>)>;
+pub type EventCallback<P> = Rc<dyn Fn(Event<P>)>;
 
 /// Everything a driver is configured with, for one kind of payload.
-pub(crate) struct DriverConfig<P> {
-    pub(crate) url: UrlSource,
-    pub(crate) protocols: Vec<String>,
-    pub(crate) high_water_mark: u32,
-    pub(crate) machine: MachineConfig,
-    pub(crate) ping: P,
-    pub(crate) is_pong: Option<PongMatcher<P>>,
-    pub(crate) should_reconnect: Option<ClosePredicate>,
-    pub(crate) open_hook: Option<OpenHook<P>>,
+pub struct DriverConfig<P> {
+    /// Where each attempt connects.
+    pub url: UrlSource,
+    /// The subprotocols offered, unless the URL provider names its own.
+    pub protocols: Vec<String>,
+    /// Each connection's high-water mark for `bufferedAmount`.
+    pub high_water_mark: u32,
+    /// The state machine's settings: backoff, queue, heartbeat, timeouts.
+    pub machine: MachineConfig,
+    /// What the heartbeat sends.
+    pub ping: P,
+    /// Which received messages answer a ping (they are not delivered); `None`: any message.
+    pub is_pong: Option<PongMatcher<P>>,
+    /// Decides, per close, whether to reconnect; `None`: [`default_should_reconnect`].
+    pub should_reconnect: Option<ClosePredicate>,
+    /// Run after each open, before the queue is flushed.
+    pub open_hook: Option<OpenHook<P>>,
     /// Where events go. `None`: they wait in a queue for [`Core::poll_event`]. `Some`: the
     /// driver hands them over as they happen, with no borrow held, so the callback may call
     /// back into the client.
-    pub(crate) on_event: Option<EventCallback<P>>,
+    pub on_event: Option<EventCallback<P>>,
     /// Called with each new browser socket as it is created, before any of its events, so
     /// an owner can listen to it too. It is called with the client borrowed, so it must not
     /// call back into the client.
-    pub(crate) on_socket: Option<SocketCallback>,
+    pub on_socket: Option<SocketCallback>,
     /// Whether the driver reads the sockets' messages. [`Messages::Ignored`] leaves them to
     /// an owner that listens itself (through `on_socket`): the machine then hears of none,
     /// so choose it only when nothing needs judging per message (no pong matcher, heartbeat
     /// or open hook).
-    pub(crate) messages: Messages,
+    pub messages: Messages,
     /// The `WebSocket` constructor to use; `None`: the platform's, as it was when the
     /// module loaded.
-    pub(crate) socket_constructor: Option<js_sys::Function>,
+    pub socket_constructor: Option<js_sys::Function>,
     /// At most how many messages wait unread for [`Core::poll_event`]; past that the oldest
     /// go and [`Event::Lagged`] says so. Unused with `on_event`, which takes each at once.
-    pub(crate) max_unread_messages: usize,
+    pub max_unread_messages: usize,
     /// How each connection receives messages. With [`Receive::Backpressure`] the driver
-    /// stops taking messages from a connection while [`READER_AHEAD_MESSAGES`] wait unread
+    /// stops taking messages from a connection while `READER_AHEAD_MESSAGES` wait unread
     /// for [`Core::poll_event`], so they stay in the network and the server slows down.
-    pub(crate) receive: Receive,
+    pub receive: Receive,
 }
 
 /// With receive backpressure, how many messages may wait unread for the stream before the
 /// driver leaves the rest in the network (fewer if `max_unread_messages` is smaller, so
 /// backpressure never drops one).
-pub(crate) const READER_AHEAD_MESSAGES: usize = 64;
+pub const READER_AHEAD_MESSAGES: usize = 64;
 
-pub(crate) struct Core<P> {
+/// A running reconnecting client, generic over its payload: the machine, its current socket,
+/// timers and page listeners, and the task that drives them. Made by [`Core::start`].
+pub struct Core<P> {
     config: DriverConfig<P>,
     /// Taken from the configuration and let go once the client has finished, so a callback
     /// that reaches back to its JavaScript owner does not keep that owner alive for ever.
@@ -107,7 +116,7 @@ pub(crate) struct Core<P> {
 }
 
 /// See [`DriverConfig::on_socket`].
-pub(crate) type SocketCallback = Rc<dyn Fn(&web_sys::WebSocket)>;
+pub type SocketCallback = Rc<dyn Fn(&web_sys::WebSocket)>;
 
 /// A socket of the client's, with the bytes that `send` could not hand to the browser
 /// because the socket had already closed (they count as unsent, like `bufferedAmount`).

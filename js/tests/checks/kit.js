@@ -1,6 +1,6 @@
 // What the check files (conformance.js, extras.js, boundary.js) share: the runner that gives
 // each check its context and time limit, and the assertions and waits they are written with.
-// tests/js_facade.rs imports this module too, so wasm-bindgen ships it beside them.
+// js/tests/js_facade.rs imports this module too, so wasm-bindgen ships it beside them.
 //
 // A check is `[name, body(t), timeout?]`; runChecks never throws and returns
 // `[{ name, ok, error, note }]`.
@@ -29,7 +29,7 @@ export async function runChecks(
   return results;
 }
 
-/** The number of checks in a result list (what tests/js_facade.rs reports). */
+/** The number of checks in a result list (what js/tests/js_facade.rs reports). */
 export function checkCount(results) {
   return Array.isArray(results) ? results.length : 0;
 }

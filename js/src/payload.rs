@@ -1,8 +1,9 @@
 //! The JavaScript class's payload: the caller's own JS value, never copied into wasm memory.
 
-use crate::payload::{Payload, Refusal};
-use crate::socket::Wire;
-use crate::Error;
+use resocket::internals::Payload;
+use resocket::internals::Wire;
+use resocket::Error;
+use resocket::Refusal;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

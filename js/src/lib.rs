@@ -1,6 +1,9 @@
 //! The npm package's `ReconnectingWebSocket`: a drop-in for the browser's `WebSocket`.
 //!
-//! Compiled only with the `js` feature, which the npm package build turns on.
+//! Its own crate (`resocket-js`, in `js/`, not published to crates.io): `scripts/build-package`
+//! builds it into the npm package with wasm-pack. It drives the library's reconnecting core
+//! (`resocket::internals`, an unstable, hidden API) with JS values as payloads, so the
+//! library itself has no JS types and no `cdylib`.
 //!
 //! The class itself is JavaScript (`js/reconnecting-websocket.js`): it extends `EventTarget`,
 //! so every listener rule is the browser's own. Everything else (reconnecting, queueing,
@@ -15,17 +18,17 @@ mod hook;
 mod options;
 mod payload;
 
-use crate::reconnect::driver::{Core, DriverConfig, OpenHook};
-use crate::reconnect::options::{LocalBoxFuture, Target, UrlProvider, UrlSource};
-use crate::reconnect::{Event, State};
-use crate::socket::{Connection, Messages};
-use crate::Error;
 use arguments::{answer, call_maybe_async, protocol_list, retry_answer, url_source};
 use errors::to_js_error;
 use events::{deliver, Emit, EventKind};
 use hook::open_hook;
 use js_sys::{Array, Function, Reflect};
 use payload::JsPayload;
+use resocket::internals::{Connection, Messages};
+use resocket::internals::{Core, DriverConfig, OpenHook};
+use resocket::internals::{LocalBoxFuture, Target, UrlProvider, UrlSource};
+use resocket::Error;
+use resocket::{Event, State};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -33,7 +36,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-#[wasm_bindgen(module = "/js/reconnecting-websocket.js")]
+#[wasm_bindgen(module = "/reconnecting-websocket.js")]
 extern "C" {
     #[wasm_bindgen(js_name = defineReconnectingWebSocket)]
     fn define_class(create_core: &JsValue) -> JsValue;
@@ -142,7 +145,7 @@ impl ReconnectingCore {
         let reads_itself = options.is_pong.is_none()
             && options.machine.heartbeat.is_none()
             && options.on_open.is_none()
-            && options.receive == crate::Receive::Events;
+            && options.receive == resocket::Receive::Events;
         let on_socket = {
             let emit: Emit = JsValue::clone(&emit).unchecked_into();
             move |socket: &web_sys::WebSocket| {
@@ -189,7 +192,7 @@ impl ReconnectingCore {
                 is_pong
             }),
             should_reconnect: options.should_reconnect.map(|predicate| {
-                let predicate: Rc<dyn Fn(&crate::CloseEvent) -> crate::Retry> =
+                let predicate: Rc<dyn Fn(&resocket::CloseEvent) -> resocket::Retry> =
                     Rc::new(move |event| {
                         let init = web_sys::CloseEventInit::new();
                         init.set_code(event.code);

@@ -2,10 +2,11 @@
 //! that names it and says what was expected.
 
 use super::payload::JsPayload;
-use crate::queue::{Overflow, QueueLimits};
-use crate::reconnect::{Heartbeat, MachineConfig};
-use crate::{Backoff, Jitter, MAX_TIMER_DELAY};
 use js_sys::{Array, Function, Object, Reflect};
+use resocket::internals::MachineConfig;
+use resocket::Heartbeat;
+use resocket::{Backoff, Jitter, MAX_TIMER_DELAY};
+use resocket::{Overflow, QueueLimits};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -20,7 +21,7 @@ extern "C" {
 // The class reads and checks the options first (js/options.js, which it imports from beside
 // itself: this import also puts that file there), and hands on a plain object of checked
 // values; these checks are the same, for a core made some other way.
-#[wasm_bindgen(module = "/js/options.js")]
+#[wasm_bindgen(module = "/options.js")]
 extern "C" {
     /// A value as an option error shows it: strings quoted, numbers as JavaScript prints them.
     #[wasm_bindgen(js_name = describeValue)]
@@ -54,7 +55,7 @@ pub(crate) struct JsOptions {
     pub(crate) is_pong: Option<Function>,
     pub(crate) should_reconnect: Option<Function>,
     pub(crate) on_open: Option<Function>,
-    pub(crate) receive: crate::Receive,
+    pub(crate) receive: resocket::Receive,
 }
 
 fn type_error(option: &str, expected: &str, got: &JsValue) -> JsValue {
@@ -300,7 +301,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<JsOptions, JsValue> {
             &format!("a number of bytes from 0 to {}", u32::MAX),
             |n| (0.0..=f64::from(u32::MAX)).contains(&n),
         )? as u32,
-        None => crate::DEFAULT_HIGH_WATER_MARK,
+        None => resocket::DEFAULT_HIGH_WATER_MARK,
     };
     let should_reconnect = match field(options, "shouldReconnect")? {
         Some(value) => function("shouldReconnect", value)?,
@@ -309,10 +310,10 @@ pub(crate) fn parse(options: &JsValue) -> Result<JsOptions, JsValue> {
 
     let receive = match field(options, "receive")? {
         Some(value) => match choice("receive", &value, &["events", "backpressure"])? {
-            "backpressure" => crate::Receive::Backpressure,
-            _ => crate::Receive::Events,
+            "backpressure" => resocket::Receive::Backpressure,
+            _ => resocket::Receive::Events,
         },
-        None => crate::Receive::Events,
+        None => resocket::Receive::Events,
     };
 
     Ok(JsOptions {

@@ -1,7 +1,7 @@
 // Checks of what ReconnectingWebSocket adds to the browser's WebSocket: options validation,
 // URL and protocol providers, reconnecting and giveup events, the send queue, reconnect(),
 // the open hook, heartbeats, async iteration, and message data passed through untouched.
-// tests/js_facade.rs calls runExtras from wasm-bindgen-test, in Chromium and Firefox.
+// js/tests/js_facade.rs calls runExtras from wasm-bindgen-test, in Chromium and Firefox.
 //
 // The API under test:
 //   new ReconnectingWebSocket(url, protocols?, options?)

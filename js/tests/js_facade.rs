@@ -1,12 +1,12 @@
 //! Browser tests of the npm package's `ReconnectingWebSocket`, driven from JavaScript.
 //!
-//! - The conformance checks of tests/js/conformance.js run against the browser's own
+//! - The conformance checks of js/tests/checks/conformance.js run against the browser's own
 //!   `WebSocket` and against `ReconnectingWebSocket` (with `maxRetries: 0`): drop-in
 //!   compatibility shown check by check, in Chromium and in Firefox.
-//! - The checks of tests/js/extras.js test what the class adds: options validation, URL and
+//! - The checks of js/tests/checks/extras.js test what the class adds: options validation, URL and
 //!   protocol providers, reconnecting and giveup events, the send queue, `reconnect()`,
 //!   heartbeats, async iteration and message data passed through untouched.
-//! - The checks of tests/js/boundary.js test the class at its boundary with the user: fuzzed
+//! - The checks of js/tests/checks/boundary.js test the class at its boundary with the user: fuzzed
 //!   arguments never abort the module, callbacks may call back into the client, every client
 //!   can be freed (live listeners and the Rust heap, counted by tests/common/heap.rs), re-sent
 //!   data is the data sent, callback errors are reported, concurrent `next()` calls resolve.
@@ -16,6 +16,7 @@
 //! Every check is printed with its result; a test fails listing every failed check.
 #![cfg(target_arch = "wasm32")]
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use common::*;
@@ -26,13 +27,13 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 // The check runner and helpers the check files share; imported here too, so wasm-bindgen
 // ships it beside them (they import it as './kit.js').
-#[wasm_bindgen(module = "/tests/js/kit.js")]
+#[wasm_bindgen(module = "/tests/checks/kit.js")]
 extern "C" {
     #[wasm_bindgen(js_name = checkCount)]
     fn check_count(results: &JsValue) -> u32;
 }
 
-#[wasm_bindgen(module = "/tests/js/conformance.js")]
+#[wasm_bindgen(module = "/tests/checks/conformance.js")]
 extern "C" {
     #[wasm_bindgen(js_name = runNativeConformance)]
     async fn run_native_conformance(server: &str, closed_port: u16) -> JsValue;
@@ -41,7 +42,7 @@ extern "C" {
     async fn run_facade_conformance(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
 }
 
-#[wasm_bindgen(module = "/tests/js/boundary.js")]
+#[wasm_bindgen(module = "/tests/checks/boundary.js")]
 extern "C" {
     #[wasm_bindgen(js_name = runFuzz)]
     async fn run_fuzz(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
@@ -61,7 +62,7 @@ extern "C" {
     async fn run_boundary(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
 }
 
-#[wasm_bindgen(module = "/tests/js/extras.js")]
+#[wasm_bindgen(module = "/tests/checks/extras.js")]
 extern "C" {
     #[wasm_bindgen(js_name = runExtras)]
     async fn run_extras(class: &JsValue, server: &str, closed_port: u16) -> JsValue;
@@ -116,35 +117,35 @@ async fn native_websocket_passes_the_conformance_checks() {
 
 #[wasm_bindgen_test]
 async fn reconnecting_websocket_passes_the_conformance_checks() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let results = run_facade_conformance(&class, server(), closed_port()).await;
     report("ReconnectingWebSocket", results);
 }
 
 #[wasm_bindgen_test]
 async fn reconnecting_websocket_extra_behaviour() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let results = run_extras(&class, server(), closed_port()).await;
     report("ReconnectingWebSocket extras", results);
 }
 
 #[wasm_bindgen_test]
 async fn reconnecting_websocket_survives_fuzzed_arguments() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let results = run_fuzz(&class, server(), closed_port()).await;
     report("ReconnectingWebSocket fuzz", results);
 }
 
 #[wasm_bindgen_test]
 async fn reconnecting_websocket_callbacks_may_call_back_into_the_client() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let results = run_callbacks(&class, server(), closed_port()).await;
     report("ReconnectingWebSocket callbacks", results);
 }
 
 #[wasm_bindgen_test]
 async fn reconnecting_websocket_clients_can_all_be_freed() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     // What the JS checks read: the library's live listeners and the Rust heap's live bytes
     // and allocations.
     let live_listeners = Closure::<dyn Fn() -> f64>::new(|| resocket::live_listeners() as f64);
@@ -164,7 +165,7 @@ async fn reconnecting_websocket_clients_can_all_be_freed() {
 
 #[wasm_bindgen_test]
 async fn reconnecting_websocket_boundary() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let results = run_boundary(&class, server(), closed_port()).await;
     report("ReconnectingWebSocket boundary", results);
 }
@@ -196,7 +197,7 @@ extern "C" {
 /// `online`/`offline` listeners), not whenever the garbage collector finalizes the object.
 #[wasm_bindgen_test]
 async fn close_lets_the_core_go_without_waiting_for_gc() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let before = resocket::live_listeners();
     let sockets = open_all(&class, &url("/echo"), 20)
         .await
@@ -251,7 +252,7 @@ extern "C" {
 /// address; every URL one refuses (a `SyntaxError`, `Error::InvalidUrl`) the other refuses.
 #[wasm_bindgen_test]
 async fn the_class_and_the_rust_api_resolve_and_refuse_the_same_urls() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let server = server();
     let http = server.replacen("ws", "http", 1);
     let authority = server.trim_start_matches("ws://");
@@ -304,7 +305,7 @@ async fn the_class_and_the_rust_api_resolve_and_refuse_the_same_urls() {
 /// `close(code, reason)`: the class throws exactly where `resocket::validate_close` refuses.
 #[wasm_bindgen_test]
 fn the_class_and_the_rust_api_accept_the_same_close_codes_and_reasons() {
-    let class = resocket::js::reconnecting_websocket_class();
+    let class = resocket_js::reconnecting_websocket_class();
     let reasons = [
         String::new(),
         "bye".to_owned(),

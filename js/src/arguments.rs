@@ -5,13 +5,13 @@ use super::*;
 
 /// `shouldReconnect`'s answer: a number of milliseconds above 0 retries after at least that
 /// long (plus the backoff's jitter); otherwise its truthiness; false (reported) if it threw.
-pub(super) fn retry_answer(result: Result<JsValue, JsValue>) -> crate::Retry {
+pub(super) fn retry_answer(result: Result<JsValue, JsValue>) -> resocket::Retry {
     match &result {
         Ok(value) => match value.as_f64() {
             Some(millis) if millis > 0.0 => {
-                let millis = millis.min(crate::MAX_TIMER_DELAY.as_secs_f64() * 1000.0);
+                let millis = millis.min(resocket::MAX_TIMER_DELAY.as_secs_f64() * 1000.0);
                 // Whole milliseconds: the cast saturates, and the value is capped above.
-                crate::Retry::After(std::time::Duration::from_millis(millis as u64))
+                resocket::Retry::After(std::time::Duration::from_millis(millis as u64))
             }
             _ => answer(result).into(),
         },
@@ -71,7 +71,7 @@ pub(super) async fn call_maybe_async(
 ) -> Result<JsValue, Error> {
     let reported = |thrown: JsValue| {
         report_error(&thrown);
-        Error::from_js(&thrown)
+        resocket::internals::browser_error(&thrown)
     };
     let result = function
         .call1(&JsValue::UNDEFINED, argument)
@@ -130,7 +130,7 @@ pub(super) fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, 
                     let value = call_maybe_async(function, &JsValue::UNDEFINED).await?;
                     protocol_list(&value).map_err(|thrown| {
                         report_error(&thrown);
-                        Error::from_js(&thrown)
+                        resocket::internals::browser_error(&thrown)
                     })?
                 }
                 (None, protocols) => protocols.unwrap_or_default(),

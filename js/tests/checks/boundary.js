@@ -1,6 +1,6 @@
 // Checks of ReconnectingWebSocket at its boundary with the user (issue 11): no value, callback
 // or race may abort the WebAssembly module, leak a client, or lose or alter a message.
-// tests/js_facade.rs calls each run* function from its own wasm-bindgen-test, in Chromium and
+// js/tests/js_facade.rs calls each run* function from its own wasm-bindgen-test, in Chromium and
 // Firefox.
 //
 // - runFuzz: a few thousand generated option objects, URLs, protocols, send data and close

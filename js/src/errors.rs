@@ -13,7 +13,7 @@ pub(super) fn to_js_error(error: Error) -> JsValue {
         Error::InvalidCloseCode { .. } => dom("InvalidAccessError"),
         Error::CloseReasonTooLong { .. } => dom("SyntaxError"),
         Error::Refused {
-            refusal: crate::Refusal::ClosedForGood,
+            refusal: resocket::Refusal::ClosedForGood,
         } => dom("InvalidStateError"),
         Error::InvalidOption { .. } => js_sys::TypeError::new(&error.to_string()).into(),
         _ => js_sys::Error::new(&error.to_string()).into(),

@@ -1,7 +1,7 @@
 // Drop-in conformance checks: the same checks run against the browser's own `WebSocket` and
 // against resocket's `ReconnectingWebSocket` (created with `{ maxRetries: 0 }`, so a failed or
 // closed connection stays closed as the native one does), in Chromium and in Firefox.
-// tests/js_facade.rs calls these functions from wasm-bindgen-test.
+// js/tests/js_facade.rs calls these functions from wasm-bindgen-test.
 //
 // Each check is small, named, has its own time limit and tests one behaviour; runConformance
 // never throws and returns `[{ name, ok, error, note }]` (`note`: what the native WebSocket
@@ -13,7 +13,7 @@
 // outcomes listed as allowed. Chromium 156 and Firefox 153 agree on every check but one
 // (close()'s argument conversions, below).
 //
-// Intended differences, not checked here (they differ by design, see tests/js/extras.js):
+// Intended differences, not checked here (they differ by design, see js/tests/checks/extras.js):
 // - send() while CONNECTING queues the message rather than throwing InvalidStateError;
 // - send() after close() throws InvalidStateError rather than silently discarding the data
 //   and growing bufferedAmount;
