@@ -11,6 +11,26 @@
 //! travels as the JS values themselves: what a listener receives is what the browser
 //! delivered, never a copy made through wasm memory.
 
+// In a page, a panic aborts the wasm module and every client on it; the library's rule holds
+// here too (see its lib.rs).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::string_slice,
+        clippy::get_unwrap,
+        clippy::unwrap_in_result,
+        clippy::panic_in_result_fn,
+        clippy::disallowed_methods
+    )
+)]
+
 mod arguments;
 mod errors;
 mod events;
@@ -122,7 +142,7 @@ impl ReconnectingCore {
         emit: JsValue,
         constructor: JsValue,
     ) -> Result<Self, JsValue> {
-        let options = options::parse(&options)?;
+        let options = options::read(&options)?;
         let socket_constructor = if constructor.is_undefined() || constructor.is_null() {
             None
         } else {

@@ -353,3 +353,90 @@ fn the_class_and_the_rust_api_accept_the_same_close_codes_and_reasons() {
             .join("\n")
     );
 }
+
+#[wasm_bindgen(inline_js = "
+export function hostileCoreOptions() {
+  const many = (n) => Array.from({ length: n }, () => 1);
+  return [
+    { minDelay: 'soon' }, { minDelay: -1 }, { minDelay: NaN }, { minDelay: 1e300 },
+    { minDelay: 0 }, { maxDelay: Infinity }, { factor: NaN }, { factor: 0.5 },
+    { minDelay: 2000, maxDelay: 1000 }, { jitter: 'some' }, { jitter: 3 },
+    { maxRetries: -1 }, { maxRetries: 1e300 }, { stableAfter: -0.5 },
+    { connectTimeout: 0 }, { heartbeat: 5 }, { heartbeat: { interval: 1 } },
+    { heartbeat: { interval: 0, timeout: 0 } }, { heartbeat: { interval: 1, timeout: 1, ping: 7 } },
+    { heartbeat: { interval: 1, timeout: 1, isPong: 'yes' } }, { maxQueuedMessages: -5 },
+    { maxQueuedBytes: 1e300 }, { overflow: 'drop' }, { shouldReconnect: {} }, { onOpen: many(3) },
+    { highWaterMark: -1 }, { highWaterMark: 1e20 }, { receive: true },
+    { get minDelay() { throw new RangeError('from a getter'); } },
+  ];
+}
+export function outcome(run) {
+  try {
+    const core = run();
+    if (core && typeof core.close === 'function') core.close(1000, '');
+    if (core && typeof core.free === 'function') core.free();
+    return 'ok';
+  } catch (error) {
+    return error instanceof Error ? error.name : typeof error;
+  }
+}
+")]
+extern "C" {
+    #[wasm_bindgen(js_name = hostileCoreOptions)]
+    fn hostile_core_options() -> js_sys::Array;
+    fn outcome(run: &js_sys::Function) -> String;
+}
+
+/// The core takes the options the class has checked; made directly (it is exported), with
+/// values the class would refuse, it throws a TypeError (or what a getter threw) or accepts
+/// a value that cannot hurt it (a negative count is 0), and never aborts the module: a fresh
+/// class still echoes afterwards.
+#[wasm_bindgen_test]
+async fn the_core_made_directly_refuses_hostile_options_without_aborting() {
+    let mut outcomes = Vec::new();
+    for options in hostile_core_options().iter() {
+        let run = Closure::<dyn Fn() -> Result<JsValue, JsValue>>::new(move || {
+            resocket_js::create_core(
+                JsValue::from_str(&url("/echo")),
+                JsValue::UNDEFINED,
+                options.clone(),
+                js_sys::Function::new_no_args("").into(),
+                JsValue::UNDEFINED,
+            )
+            .map(JsValue::from)
+        });
+        outcomes.push(outcome(run.as_ref().unchecked_ref()));
+    }
+    console_log!("createCore with hostile options: {outcomes:?}");
+    let refused = outcomes.iter().filter(|o| *o == "TypeError").count();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| ["ok", "TypeError", "RangeError"].contains(&o.as_str())),
+        "{outcomes:?}"
+    );
+    assert!(refused >= 20, "only {refused} refused: {outcomes:?}");
+    assert_eq!(outcomes.last().map(String::as_str), Some("RangeError"));
+    // The module is alive: a class made afterwards connects and echoes.
+    let class = resocket_js::reconnecting_websocket_class();
+    let checks = run_boundary_echo(&class, &url("/echo")).await;
+    assert_eq!(checks.as_string().as_deref(), Some("echo"));
+}
+
+#[wasm_bindgen(inline_js = "
+export async function runBoundaryEcho(Class, url) {
+  const ws = new Class(url);
+  const reply = await new Promise((resolve, reject) => {
+    ws.onmessage = (event) => resolve(event.data);
+    ws.onerror = () => reject(new Error('error event'));
+    ws.onopen = () => ws.send('echo');
+    setTimeout(() => reject(new Error('no echo in 5 s')), 5000);
+  });
+  ws.close();
+  return reply;
+}
+")]
+extern "C" {
+    #[wasm_bindgen(js_name = runBoundaryEcho)]
+    async fn run_boundary_echo(class: &JsValue, url: &str) -> JsValue;
+}
