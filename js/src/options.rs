@@ -172,7 +172,6 @@ pub(crate) fn read(options: &JsValue) -> Result<JsOptions, JsValue> {
     }
 
     let on_open = function(options, "onOpen")?;
-    machine.has_open_hook = on_open.is_some();
     Ok(JsOptions {
         machine,
         // Saturating: the class allows 0 to u32::MAX.
