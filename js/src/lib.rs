@@ -168,9 +168,10 @@ impl ReconnectingCore {
             && options.receive == resocket::Receive::Events;
         let on_socket = {
             let emit: Emit = JsValue::clone(&emit).unchecked_into();
-            move |socket: &web_sys::WebSocket| {
+            move |connection: &Connection<JsPayload>| {
                 let none = JsValue::UNDEFINED;
                 let reads = JsValue::from_bool(reads_itself);
+                let socket = connection.socket();
                 if let Err(thrown) =
                     emit.call(&none, EventKind::Socket as u32, socket, &reads, &none)
                 {
@@ -188,7 +189,7 @@ impl ReconnectingCore {
                         .as_ref()
                         .and_then(std::rc::Weak::upgrade)
                         .and_then(|core| core.socket())
-                        .map(|socket| socket.extensions())
+                        .map(|connection| connection.socket().extensions())
                         .unwrap_or_default()
                 } else {
                     String::new()
@@ -255,7 +256,7 @@ impl ReconnectingCore {
     pub fn url(&self) -> String {
         self.core
             .socket()
-            .map(|socket| socket.url())
+            .map(|connection| connection.socket().url())
             .unwrap_or_default()
     }
 

@@ -236,7 +236,8 @@ impl<P: Wire> Connection<P> {
         })
     }
 
-    pub(crate) fn socket(&self) -> &web_sys::WebSocket {
+    /// The browser socket.
+    pub fn socket(&self) -> &web_sys::WebSocket {
         &self.socket
     }
 

@@ -2,9 +2,9 @@
 
 use super::*;
 
-impl<P: Wire + Clone> Core<P> {
+impl<P: Wire + Clone, B: Platform> Core<P, B> {
     /// Carries out the machine's actions, in order.
-    pub(super) fn execute(&self, inner: &mut Inner<P>, actions: &mut Vec<Action<P>>) {
+    pub(super) fn execute(&self, inner: &mut Inner<P, B>, actions: &mut Vec<Action<P>>) {
         for action in actions.drain(..) {
             match action {
                 // The socket is made by the driver task, on its next turn: a `close()` that
@@ -48,7 +48,7 @@ impl<P: Wire + Clone> Core<P> {
                             || ledger_bytes > ledger_limit
                         {
                             live.sent_since_reading = 0;
-                            let buffered = u64::from(live.connection.socket().buffered_amount());
+                            let buffered = u64::from(live.connection.buffered_amount());
                             inner.machine.observe_buffered(id, buffered);
                         }
                     }
@@ -56,7 +56,7 @@ impl<P: Wire + Clone> Core<P> {
                         inner.machine.record_sent(id, message);
                     }
                     if inner.ledger_timer.is_none() {
-                        inner.ledger_timer = Some(TimeoutFuture::new(LEDGER_IDLE_TRIM_MS));
+                        inner.ledger_timer = Some(self.platform.timer(LEDGER_IDLE_TRIM_MS));
                         // The driver task polls the new timer, whoever sent.
                         self.wake_driver();
                     }
@@ -72,7 +72,7 @@ impl<P: Wire + Clone> Core<P> {
                     self.wake_driver();
                 }
                 Action::StartTimer { timer, after } => {
-                    *inner.timers.get_mut(timer) = Some(TimeoutFuture::new(millis(after)));
+                    *inner.timers.get_mut(timer) = Some(self.platform.timer(millis(after)));
                 }
                 Action::CancelTimer(timer) => *inner.timers.get_mut(timer) = None,
                 Action::Emit(notice) => inner.emit(notice.into()),
@@ -82,7 +82,7 @@ impl<P: Wire + Clone> Core<P> {
 
     pub(super) fn open_socket(
         &self,
-        inner: &mut Inner<P>,
+        inner: &mut Inner<P, B>,
         id: u64,
         url: &str,
         protocols: Option<Vec<String>>,
@@ -94,10 +94,13 @@ impl<P: Wire + Clone> Core<P> {
             .receive(self.config.receive);
         let owner = self.on_socket.borrow().clone();
         let constructor = self.config.socket_constructor.as_ref();
-        match Connection::open_with(url, &options, self.config.messages, constructor) {
+        match self
+            .platform
+            .open(url, &options, self.config.messages, constructor)
+        {
             Ok(connection) => {
                 if let Some(owner) = owner {
-                    owner(connection.socket());
+                    owner(&connection);
                 }
                 inner.socket = Some(Live {
                     id,
@@ -127,7 +130,7 @@ impl<P: Wire + Clone> Core<P> {
 
     /// Sends `message` on socket `id`. Whether it was sent: a message the browser refused
     /// (its `send` threw) is reported in [`Event::Error`] and must not enter the ledger.
-    fn transmit(&self, inner: &mut Inner<P>, id: u64, message: &P) -> bool {
+    fn transmit(&self, inner: &mut Inner<P, B>, id: u64, message: &P) -> bool {
         let Some(live) = inner.socket.as_mut().filter(|live| live.id == id) else {
             return true;
         };

@@ -4,18 +4,27 @@
 use super::task::Driver;
 use super::*;
 
-impl<P: Wire + Clone> Core<P> {
-    /// Starts a client: checks the configuration, attaches the browser listeners and spawns
-    /// the task that drives it. The first attempt is made at once (or when back online).
-    pub fn start(mut config: DriverConfig<P>) -> Result<Rc<Core<P>>, Error> {
+impl<P: Wire + Clone> Core<P, Browser> {
+    /// Starts a client in the browser; see [`start_on`](Self::start_on).
+    pub fn start(config: DriverConfig<P>) -> Result<Rc<Self>, Error> {
+        Self::start_on(config, Browser)
+    }
+}
+
+impl<P: Wire + Clone, B: Platform> Core<P, B> {
+    /// Starts a client on `platform`: checks the configuration, starts watching the page and
+    /// spawns the task that drives it. The first attempt is made at once (or when back
+    /// online).
+    pub fn start_on(mut config: DriverConfig<P, B>, platform: B) -> Result<Rc<Self>, Error> {
         crate::handshake::validate_protocols(&config.protocols)?;
         if let UrlSource::Fixed(url) = &config.url {
             crate::handshake::resolve_url(url)?;
         }
         // The machine waits for a hook exactly when there is one to run.
         config.machine.has_open_hook = config.open_hook.is_some();
-        let machine = Machine::new(config.machine.clone(), random_seed())?;
+        let machine = Machine::new(config.machine.clone(), platform.random_seed())?;
         let core = Rc::new(Core {
+            platform,
             on_event: RefCell::new(config.on_event.take()),
             on_socket: RefCell::new(config.on_socket.take()),
             inner: RefCell::new(Inner {
@@ -36,25 +45,32 @@ impl<P: Wire + Clone> Core<P> {
                 unread_messages: 0,
                 max_unread_messages: config.max_unread_messages,
                 reader_behind: None,
-                _browser_listeners: Vec::new(),
+                _page_watch: None,
             }),
             config,
             page_inputs: RefCell::new(Vec::new()),
             driver_waker: Cell::new(None),
             reading_held: Cell::new(false),
         });
-        let listeners = browser_listeners(&core).map_err(|thrown| Error::from_js(&thrown))?;
+        let weak = Rc::downgrade(&core);
+        let page_input: Rc<dyn Fn(Input)> = Rc::new(move |input| {
+            if let Some(core) = weak.upgrade() {
+                core.input(input);
+            }
+        });
+        let watch = core.platform.watch_page(page_input)?;
+        let on_line = core.platform.on_line();
         {
             let mut inner = core.inner.borrow_mut();
-            inner._browser_listeners = listeners;
-            if !navigator_on_line() {
+            inner._page_watch = Some(watch);
+            if !on_line {
                 inner.browser_inputs.push_back(Input::Offline);
             }
             inner.browser_inputs.push_back(Input::Start);
         }
-        wasm_bindgen_futures::spawn_local(Driver {
+        core.platform.spawn(Box::pin(Driver {
             core: Rc::downgrade(&core),
-        });
+        }));
         Ok(core)
     }
 
@@ -74,7 +90,7 @@ impl<P: Wire + Clone> Core<P> {
         inner
             .socket
             .as_ref()
-            .map_or(0, |live| live.connection.socket().buffered_amount())
+            .map_or(0, |live| live.connection.buffered_amount())
     }
 
     /// With receive backpressure, stops taking messages from the connection while `held`
@@ -91,12 +107,12 @@ impl<P: Wire + Clone> Core<P> {
 
     /// The current socket, open or opening.
     #[cfg_attr(not(feature = "unstable-internals"), allow(dead_code))] // the npm binding calls it
-    pub fn socket(&self) -> Option<web_sys::WebSocket> {
+    pub fn socket(&self) -> Option<Rc<B::Socket<P>>> {
         let inner = self.inner.borrow();
         inner
             .socket
             .as_ref()
-            .map(|live| live.connection.socket().clone())
+            .map(|live| Rc::clone(&live.connection))
     }
 
     /// Bytes waiting in the queue.

@@ -1,9 +1,8 @@
 //! When the driver reads `bufferedAmount` to trim the in-flight ledger: every so many sends
 //! while sending, and on a timer once sends stop.
 
-use super::Inner;
+use super::{Inner, Platform, Transport};
 use crate::socket::Wire;
-use gloo_timers::future::TimeoutFuture;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Context;
@@ -18,19 +17,23 @@ pub(super) const LEDGER_CHECK_EVERY: u32 = 256;
 pub(super) const LEDGER_IDLE_TRIM_MS: u32 = 1000;
 
 /// Trims the in-flight ledger when its timer fires, and re-arms it while entries remain.
-pub(super) fn trim_idle_ledger<P: Wire + Clone>(inner: &mut Inner<P>, cx: &mut Context<'_>) {
+pub(super) fn trim_idle_ledger<P: Wire + Clone, B: Platform>(
+    inner: &mut Inner<P, B>,
+    platform: &B,
+    cx: &mut Context<'_>,
+) {
     while let Some(pending) = inner.ledger_timer.as_mut() {
         if Pin::new(pending).poll(cx).is_pending() {
             return;
         }
         inner.ledger_timer = None;
         if let Some(live) = inner.socket.as_ref() {
-            let buffered = u64::from(live.connection.socket().buffered_amount());
+            let buffered = u64::from(live.connection.buffered_amount());
             inner.machine.observe_buffered(live.id, buffered);
         }
         // Without a socket the ledger waits for the close that settles it; no timer needed.
         if inner.socket.is_some() && !inner.machine.in_flight().is_trimmed() {
-            inner.ledger_timer = Some(TimeoutFuture::new(LEDGER_IDLE_TRIM_MS));
+            inner.ledger_timer = Some(platform.timer(LEDGER_IDLE_TRIM_MS));
         }
     }
 }

@@ -10,26 +10,29 @@
 //! JavaScript class carries JS values that are never copied into wasm memory.
 //!
 //! Its parts: the types here; `handle` (what the clients built on a core call), `task` (the
-//! task and the sources it polls), `actions` (carrying out what the machine decides), `page`
-//! (the browser's online/offline/visibility events), `ledger` and `unread` (bounds on what is
-//! kept).
+//! task and the sources it polls), `actions` (carrying out what the machine decides),
+//! `platform` (the sockets, timers and page events it runs on: the browser's, or a scripted
+//! one in the native tests), `page` (the browser's online/offline/visibility events),
+//! `ledger` and `unread` (bounds on what is kept).
 
 mod actions;
 mod handle;
 mod ledger;
 mod page;
+mod platform;
 mod task;
+#[cfg(test)]
+mod tests;
 mod unread;
+
+pub use platform::{Browser, Platform, Transport};
 
 use super::options::{ClosePredicate, LocalBoxFuture, PongMatcher, Target, UrlSource};
 use super::timer::PerTimer;
 use super::{Action, Event, Input, Machine, MachineConfig, Retry, State, Timer};
-use crate::listener::EventListener;
-use crate::socket::{Connection, Messages, ReadyState, Wire};
+use crate::socket::{Messages, ReadyState, Wire};
 use crate::{default_should_reconnect, CloseEvent, ConnectOptions, Error, Receive};
-use gloo_timers::future::TimeoutFuture;
 use ledger::{trim_idle_ledger, LEDGER_CHECK_EVERY, LEDGER_IDLE_TRIM_MS};
-use page::{browser_listeners, navigator_on_line, random_seed};
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -40,13 +43,15 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 /// The hook run after each open, given the new connection.
-pub type OpenHook<P> = Rc<dyn Fn(Rc<Connection<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
+#[allow(type_alias_bounds)] // documents that `P` must travel on the platform's sockets
+pub type OpenHook<P: Wire + Clone, B: Platform = Browser> =
+    Rc<dyn Fn(Rc<B::Socket<P>>) -> LocalBoxFuture<'static, Result<(), Error>>>;
 
 /// Where a driver hands its events, as they happen.
 pub type EventCallback<P> = Rc<dyn Fn(Event<P>)>;
 
 /// Everything a driver is configured with, for one kind of payload.
-pub struct DriverConfig<P> {
+pub struct DriverConfig<P: Wire + Clone, B: Platform = Browser> {
     /// Where each attempt connects.
     pub url: UrlSource,
     /// The subprotocols offered, unless the URL provider names its own.
@@ -62,7 +67,7 @@ pub struct DriverConfig<P> {
     /// Decides, per close, whether to reconnect; `None`: [`default_should_reconnect`].
     pub should_reconnect: Option<ClosePredicate>,
     /// Run after each open, before the queue is flushed.
-    pub open_hook: Option<OpenHook<P>>,
+    pub open_hook: Option<OpenHook<P, B>>,
     /// Where events go. `None`: they wait in a queue for [`Core::poll_event`]. `Some`: the
     /// driver hands them over as they happen, with no borrow held, so the callback may call
     /// back into the client.
@@ -70,7 +75,7 @@ pub struct DriverConfig<P> {
     /// Called with each new browser socket as it is created, before any of its events, so
     /// an owner can listen to it too. It is called with the client borrowed, so it must not
     /// call back into the client.
-    pub on_socket: Option<SocketCallback>,
+    pub on_socket: Option<SocketCallback<B::Socket<P>>>,
     /// Whether the driver reads the sockets' messages. [`Messages::Ignored`] leaves them to
     /// an owner that listens itself (through `on_socket`): the machine then hears of none,
     /// so choose it only when nothing needs judging per message (no pong matcher, heartbeat
@@ -95,14 +100,15 @@ pub const READER_AHEAD_MESSAGES: usize = 64;
 
 /// A running reconnecting client, generic over its payload: the machine, its current socket,
 /// timers and page listeners, and the task that drives them. Made by [`Core::start`].
-pub struct Core<P> {
-    config: DriverConfig<P>,
+pub struct Core<P: Wire + Clone, B: Platform = Browser> {
+    platform: B,
+    config: DriverConfig<P, B>,
     /// Taken from the configuration and let go once the client has finished, so a callback
     /// that reaches back to its JavaScript owner does not keep that owner alive for ever.
     on_event: RefCell<Option<EventCallback<P>>>,
     /// Let go with `on_event`, for the same reason.
-    on_socket: RefCell<Option<SocketCallback>>,
-    inner: RefCell<Inner<P>>,
+    on_socket: RefCell<Option<SocketCallback<B::Socket<P>>>>,
+    inner: RefCell<Inner<P, B>>,
     /// Inputs from the page's `online`/`offline`/`visibilitychange` listeners. Kept apart
     /// from `inner` and borrowed only to push or drain, so an event dispatched synchronously
     /// at any moment (even by code running while `inner` is borrowed) is never refused.
@@ -116,13 +122,13 @@ pub struct Core<P> {
 }
 
 /// See [`DriverConfig::on_socket`].
-pub type SocketCallback = Rc<dyn Fn(&web_sys::WebSocket)>;
+pub type SocketCallback<S> = Rc<dyn Fn(&S)>;
 
 /// A socket of the client's, with the bytes that `send` could not hand to the browser
 /// because the socket had already closed (they count as unsent, like `bufferedAmount`).
-struct Live<P> {
+struct Live<P: Wire + Clone, B: Platform> {
     id: u64,
-    connection: Rc<Connection<P>>,
+    connection: Rc<B::Socket<P>>,
     opened: bool,
     unsent_after_close: u64,
     /// Messages sent since `bufferedAmount` was last read to trim the ledger.
@@ -132,13 +138,13 @@ struct Live<P> {
 /// An open hook in progress: its socket, the bytes sent on it before the hook, the hook.
 type RunningHook = (u64, u64, LocalBoxFuture<'static, Result<(), Error>>);
 
-struct Inner<P> {
+struct Inner<P: Wire + Clone, B: Platform> {
     machine: Machine<P>,
     actions: Vec<Action<P>>,
-    socket: Option<Live<P>>,
+    socket: Option<Live<P, B>>,
     /// A socket closed by the machine, kept until its `close` event so the machine can learn
     /// what it never sent.
-    closing: Option<Live<P>>,
+    closing: Option<Live<P, B>>,
     /// The attempt whose URL provider is to be called. It is called by the driver task with
     /// no borrow held (it is user code, which may call back into the client), never here.
     resolve_next: Option<u64>,
@@ -149,9 +155,9 @@ struct Inner<P> {
     /// User futures let go of while the client was borrowed: dropped once it is not, since
     /// their `Drop` is user code too.
     discarded: Vec<Box<dyn Any>>,
-    timers: PerTimer<Option<TimeoutFuture>>,
+    timers: PerTimer<Option<B::Timer>>,
     /// Armed while the in-flight ledger holds entries; see [`LEDGER_IDLE_TRIM_MS`].
-    ledger_timer: Option<TimeoutFuture>,
+    ledger_timer: Option<B::Timer>,
     browser_inputs: VecDeque<Input>,
     events: VecDeque<Event<P>>,
     events_waker: Option<Waker>,
@@ -162,10 +168,11 @@ struct Inner<P> {
     /// The connection whose messages the driver leaves unread because the stream's reader
     /// is behind (receive backpressure only), as last reported to the machine.
     reader_behind: Option<u64>,
-    _browser_listeners: Vec<EventListener>,
+    /// The page's online/offline/visibility events, heard until this is dropped.
+    _page_watch: Option<B::PageWatch>,
 }
 
-impl<P: Wire + Clone> Core<P> {
+impl<P: Wire + Clone, B: Platform> Core<P, B> {
     fn input(&self, input: Input) {
         self.page_inputs.borrow_mut().push(input);
         self.wake_driver();
@@ -184,7 +191,7 @@ impl<P: Wire + Clone> Core<P> {
     }
 }
 
-impl<P: Wire> Inner<P> {
+impl<P: Wire + Clone, B: Platform> Inner<P, B> {
     /// Drops a user future after the borrow of the client ends; see [`Core::drop_discarded`].
     fn discard<T: 'static>(&mut self, future: T) {
         self.discarded.push(Box::new(future));

@@ -1,51 +1,44 @@
 //! What the driver hears from the page: online, offline and visibility, through listeners on
 //! the global object and the document, and the randomness each client's jitter starts from.
 
-use super::Core;
 use crate::listener::EventListener;
 use crate::reconnect::Input;
-use crate::socket::Wire;
+use std::any::Any;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Listens for the browser going online or offline and the page becoming visible.
-pub(super) fn browser_listeners<P: Wire + Clone>(
-    core: &Rc<Core<P>>,
-) -> Result<Vec<EventListener>, JsValue> {
+/// Listens for the browser going online or offline and the page becoming visible, and
+/// passes each to `input`. The listeners stay until the returned list is dropped.
+pub(super) fn browser_listeners(input: Rc<dyn Fn(Input)>) -> Result<Vec<Box<dyn Any>>, JsValue> {
     let global = js_sys::global();
-    let mut listeners = Vec::with_capacity(3);
+    let mut listeners: Vec<Box<dyn Any>> = Vec::with_capacity(3);
     // Node, and other runtimes with no page: nothing to hear.
     if !global_property(&global, "addEventListener").is_some_and(|add| add.is_function()) {
         return Ok(listeners);
     }
     let global: web_sys::EventTarget = global.unchecked_into();
-    for (event_type, input) in [("online", Input::Online), ("offline", Input::Offline)] {
-        let weak = Rc::downgrade(core);
-        listeners.push(EventListener::new(
+    for (event_type, event) in [("online", Input::Online), ("offline", Input::Offline)] {
+        let input = Rc::clone(&input);
+        listeners.push(Box::new(EventListener::new(
             &global,
             event_type,
-            move |_: web_sys::Event| {
-                if let Some(core) = weak.upgrade() {
-                    core.input(input.clone());
-                }
-            },
-        )?);
+            move |_: web_sys::Event| input(event.clone()),
+        )?));
     }
     if let Some(document) = global_property(&global, "document") {
         let target: web_sys::EventTarget = document.clone().unchecked_into();
-        let weak = Rc::downgrade(core);
-        listeners.push(EventListener::new(
+        listeners.push(Box::new(EventListener::new(
             &target,
             "visibilitychange",
             move |_: web_sys::Event| {
                 let visible = global_property(&document, "visibilityState")
                     .and_then(|state| state.as_string())
                     .is_some_and(|state| state == "visible");
-                if let (true, Some(core)) = (visible, weak.upgrade()) {
-                    core.input(Input::Visible);
+                if visible {
+                    input(Input::Visible);
                 }
             },
-        )?);
+        )?));
     }
     Ok(listeners)
 }

@@ -4,7 +4,7 @@
 
 use super::*;
 
-impl<P: Wire + Clone> Core<P> {
+impl<P: Wire + Clone, B: Platform> Core<P, B> {
     fn should_reconnect(&self, event: &CloseEvent) -> Retry {
         match &self.config.should_reconnect {
             Some(predicate) => predicate(event),
@@ -90,7 +90,7 @@ impl<P: Wire + Clone> Core<P> {
                 closing.connection.register_close_waker(cx);
             }
         }
-        trim_idle_ledger(&mut inner, cx);
+        trim_idle_ledger(&mut inner, &self.platform, cx);
         for timer in Timer::ALL {
             let slot = inner.timers.get_mut(timer);
             if let Some(pending) = slot {
@@ -170,7 +170,7 @@ impl<P: Wire + Clone> Core<P> {
     /// close be retried) is only collected here, while the state is borrowed, and judged later.
     fn poll_socket(
         &self,
-        inner: &mut Inner<P>,
+        inner: &mut Inner<P, B>,
         cx: &mut Context<'_>,
         inputs: &mut Vec<Input>,
         observed: &mut Vec<Observed<P>>,
@@ -185,7 +185,7 @@ impl<P: Wire + Clone> Core<P> {
                     live.opened = true;
                     inputs.push(Input::Opened {
                         id,
-                        protocol: live.connection.socket().protocol(),
+                        protocol: live.connection.protocol(),
                     });
                 }
                 Poll::Ready(Err(_)) => {
@@ -331,7 +331,7 @@ enum Observed<P> {
 }
 
 /// The close event a socket reported; 1006 if it somehow reported none.
-fn close_event_of<P: Wire>(live: &Live<P>) -> CloseEvent {
+fn close_event_of<P: Wire + Clone, B: Platform>(live: &Live<P, B>) -> CloseEvent {
     live.connection.close_event().unwrap_or(CloseEvent {
         code: 1006,
         reason: String::new(),
@@ -339,7 +339,7 @@ fn close_event_of<P: Wire>(live: &Live<P>) -> CloseEvent {
     })
 }
 
-fn closed_input<P: Wire>(live: &Live<P>, reconnect: Retry) -> Input {
+fn closed_input<P: Wire + Clone, B: Platform>(live: &Live<P, B>, reconnect: Retry) -> Input {
     Input::SocketClosed {
         id: live.id,
         event: close_event_of(live),
@@ -350,16 +350,16 @@ fn closed_input<P: Wire>(live: &Live<P>, reconnect: Retry) -> Input {
 
 /// The bytes a socket never sent: what the browser still holds, plus what it refused after
 /// closing.
-fn unsent_bytes<P: Wire>(live: &Live<P>) -> u64 {
-    u64::from(live.connection.socket().buffered_amount()) + live.unsent_after_close
+fn unsent_bytes<P: Wire + Clone, B: Platform>(live: &Live<P, B>) -> u64 {
+    u64::from(live.connection.buffered_amount()) + live.unsent_after_close
 }
 
 /// The task that runs the client. It ends when the client is dropped or closed for good.
-pub(super) struct Driver<P> {
-    pub(super) core: Weak<Core<P>>,
+pub(super) struct Driver<P: Wire + Clone, B: Platform> {
+    pub(super) core: Weak<Core<P, B>>,
 }
 
-impl<P: Wire + Clone> Future for Driver<P> {
+impl<P: Wire + Clone, B: Platform> Future for Driver<P, B> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {

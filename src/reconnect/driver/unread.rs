@@ -1,11 +1,11 @@
 //! The events waiting for a stream that is not read, bounded in messages: past the bound the
 //! oldest unread message goes, and an `Event::Lagged` in its place says how many went there.
 
-use super::Inner;
+use super::{Inner, Platform};
 use crate::reconnect::Event;
 use crate::socket::Wire;
 
-impl<P: Wire> Inner<P> {
+impl<P: Wire + Clone, B: Platform> Inner<P, B> {
     pub(super) fn emit(&mut self, event: Event<P>) {
         if matches!(event, Event::Message(_)) {
             if self.unread_messages >= self.max_unread_messages {
