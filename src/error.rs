@@ -128,6 +128,9 @@ pub enum Error {
     },
 
     /// A message from JavaScript was refused for this reason; the caller still holds it.
+    /// Only the npm binding's payloads produce it (a Rust client's refusals hand the
+    /// [`Message`](crate::Message) back in the variants above), so it is hidden.
+    #[doc(hidden)]
     #[error("the message was not sent: {refusal}")]
     Refused {
         /// Why.
