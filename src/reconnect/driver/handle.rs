@@ -141,8 +141,8 @@ impl<P: Wire + Clone, B: Platform> Core<P, B> {
 
     fn reconnect_by(&self, input: Input) {
         let Ok(mut inner) = self.inner.try_borrow_mut() else {
-            // Only an owner's `on_socket` callback runs under the borrow, and it may not call back
-            // in; never user code.
+            // Only an owner's `on_socket` callback runs under the borrow (the npm binding hands
+            // a new socket to its class there); never user code.
             self.input(input);
             return;
         };
