@@ -706,3 +706,87 @@ fn a_provider_answer_whose_own_poll_restarted_the_client_is_not_used() {
     assert_eq!(urls, ["ws://scripted/fresh"]);
     assert_eq!(calls.get(), 2);
 }
+
+#[test]
+fn close_while_the_open_hook_runs_lets_the_hook_go_and_hands_back_the_queue() {
+    let world = Rc::new(World::default());
+    let released = Rc::new(Cell::new(0));
+    let drops = Rc::clone(&released);
+    let mut config = config(url_now());
+    config.open_hook = Some(Rc::new(move |_connection| {
+        let guard = DropCounter(Rc::clone(&drops));
+        Box::pin(async move {
+            let _guard = guard;
+            futures::future::pending::<()>().await;
+            Ok(())
+        })
+    }));
+    let (core, _) = start_with(&world, config, |_, _| {});
+    world.accept(0);
+    world.run();
+    core.send(Message::from("behind the hook")).expect("send");
+    let handed_back = core.close(Some(1000), "bye").expect("close");
+    world.run();
+    assert_eq!(handed_back, [Message::from("behind the hook")]);
+    assert_eq!(released.get(), 1, "the hook outlived close()");
+    assert_eq!(
+        *world.socket(0).closed_by_client.borrow(),
+        Some((Some(1000), "bye".to_owned()))
+    );
+    assert!(world.socket(0).sent_texts().is_empty());
+    assert!(core.is_terminated());
+}
+
+#[test]
+fn a_gave_up_callback_that_calls_reconnect_starts_the_client_again() {
+    let world = Rc::new(World::default());
+    let mut config = config(url_now());
+    config.machine.backoff.max_retries = Some(0);
+    let restarted = Rc::new(Cell::new(false));
+    let flag = Rc::clone(&restarted);
+    let (core, events) = start_with(&world, config, move |core, event| {
+        if matches!(event, Event::GaveUp { .. }) && !flag.replace(true) {
+            core.reconnect();
+        }
+    });
+    world.socket(0).end(1006, "", false);
+    world.run();
+    assert!(restarted.get(), "no giveup: {:?}", events.borrow());
+    assert_eq!(
+        world.socket_count(),
+        2,
+        "reconnect() from the callback opened no socket"
+    );
+    world.accept(1);
+    world.run();
+    assert_eq!(core.state(), State::Open);
+}
+
+#[test]
+fn a_closed_callback_that_calls_reconnect_leaves_one_attempt_not_two() {
+    let world = Rc::new(World::default());
+    let (core, _) = start_with(&world, config(url_now()), |core, event| {
+        if matches!(event, Event::Closed(_)) {
+            core.reconnect();
+        }
+    });
+    world.accept(0);
+    world.run();
+    world.socket(0).end(1001, "going away", true);
+    world.run();
+    // reconnect() is immediate; the backoff timer of the drop must not add a second attempt.
+    world.advance(5_000);
+    let connecting = (0..world.socket_count())
+        .filter(|&n| world.socket(n).ready.get() == ReadyState::Connecting)
+        .count();
+    assert_eq!(
+        world.socket_count(),
+        2,
+        "sockets opened: {}",
+        world.socket_count()
+    );
+    assert_eq!(connecting, 1);
+    world.accept(1);
+    world.run();
+    assert_eq!(core.state(), State::Open);
+}
