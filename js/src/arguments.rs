@@ -63,16 +63,18 @@ pub(super) fn protocol_list(protocols: &JsValue) -> Result<Vec<String>, JsValue>
     )
 }
 
+/// What user code threw, reported (`reportError`) and returned as the core's error.
+fn reported(thrown: JsValue) -> Error {
+    report_error(&thrown);
+    resocket::internals::browser_error(&thrown)
+}
+
 /// Calls the user's `function` with `argument` and awaits its result if it is a promise.
 /// What it throws or rejects with is reported (`reportError`) and returned as the error.
 pub(super) async fn call_maybe_async(
     function: &Function,
     argument: &JsValue,
 ) -> Result<JsValue, Error> {
-    let reported = |thrown: JsValue| {
-        report_error(&thrown);
-        resocket::internals::browser_error(&thrown)
-    };
     let result = function
         .call1(&JsValue::UNDEFINED, argument)
         .map_err(reported)?;
@@ -87,15 +89,15 @@ pub(super) async fn call_maybe_async(
 pub(super) fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, JsValue> {
     let url_function = url.dyn_ref::<Function>().cloned();
     let protocols_function = protocols.dyn_ref::<Function>().cloned();
-    if url_function.is_none() && protocols_function.is_none() {
-        return match url_string(&url) {
-            Some(url) => Ok(UrlSource::Fixed(url)),
-            None => Err(js_sys::TypeError::new("url must be a string, a URL or a function").into()),
-        };
-    }
-    let fixed_url = url_string(&url);
-    if url_function.is_none() && fixed_url.is_none() {
-        return Err(js_sys::TypeError::new("url must be a string, a URL or a function").into());
+    // Read once: a URL object's `href` may be a getter.
+    let fixed_url = match (&url_function, url_string(&url)) {
+        (None, None) => {
+            return Err(js_sys::TypeError::new("url must be a string, a URL or a function").into())
+        }
+        (_, fixed_url) => fixed_url,
+    };
+    if let (None, None, Some(url)) = (&url_function, &protocols_function, &fixed_url) {
+        return Ok(UrlSource::Fixed(url.clone()));
     }
     let fixed_protocols = match protocols_function {
         Some(_) => None,
@@ -128,10 +130,7 @@ pub(super) fn url_source(url: JsValue, protocols: JsValue) -> Result<UrlSource, 
             let protocols = match (&protocols_function, fixed_protocols) {
                 (Some(function), _) => {
                     let value = call_maybe_async(function, &JsValue::UNDEFINED).await?;
-                    protocol_list(&value).map_err(|thrown| {
-                        report_error(&thrown);
-                        resocket::internals::browser_error(&thrown)
-                    })?
+                    protocol_list(&value).map_err(reported)?
                 }
                 (None, protocols) => protocols.unwrap_or_default(),
             };

@@ -86,10 +86,9 @@ pub(super) fn deliver(emit: &Emit, event: Event<JsPayload>, extensions: &str) {
             none.clone(),
             none.clone(),
         ),
-        // Only a stream that is not read lags; the class is handed every event at once. An
-        // event kind this binding does not know yet (the enum is non-exhaustive) is not
-        // the class's to announce: it has no listener name for it.
-        Event::Lagged { .. } => return,
+        // `Lagged`: only a stream that is not read lags, and the class is handed every event
+        // at once. An event kind this binding does not know yet (the enum is
+        // non-exhaustive) is not the class's to announce: it has no listener name for it.
         _ => return,
     };
     if let Err(thrown) = emit.call(&JsValue::UNDEFINED, kind as u32, &a, &b, &c) {

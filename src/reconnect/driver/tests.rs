@@ -588,11 +588,7 @@ fn an_open_and_a_connect_timeout_in_the_same_turn_leave_one_consistent_socket() 
     let (core, events) = start_with(&world, config, |_, _| {});
     // The server's accept and the timeout land between two turns of the driver.
     world.accept(0);
-    world.now.set(500);
-    for waker in world.timer_wakers.borrow_mut().drain(..) {
-        waker.wake();
-    }
-    world.run();
+    world.advance(500);
     let first = world.socket(0);
     let live: Vec<_> = (0..world.socket_count())
         .map(|n| world.socket(n))
